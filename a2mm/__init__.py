@@ -1,0 +1,12 @@
+"""a2mm: double attention networks (A²-Nets) for MMAction2.
+
+Importing this package registers every a2mm module in MMAction2's registries,
+so a config needs only
+``custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)``.
+"""
+import mmaction.models  # noqa: F401  (fills MMAction2's registries first)
+
+from .models import *  # noqa: F401,F403
+from .version import __version__
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .blocks import A2Block
+
+__all__ = ['A2Block']

@@ -1,0 +1,3 @@
+from .a2_block import A2Block
+
+__all__ = ['A2Block']

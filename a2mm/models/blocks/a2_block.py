@@ -1,0 +1,220 @@
+"""The double attention block of A²-Nets.
+
+Paper: Y. Chen, Y. Kalantidis, J. Li, S. Yan, J. Feng, "A²-Nets: Double
+Attention Networks", NeurIPS 2018 (arXiv:1810.11579), Section 3.
+
+For an input ``X`` with ``C`` channels and ``N`` positions (``N = T*H*W`` for
+a clip, ``H*W`` for an image, ``L`` for a sequence):
+
+* ``A = phi(X)``               (B, m, N)  m feature maps
+* ``Bg = softmax_N(theta(X))`` (B, n, N)  n gather maps, each sums to 1 over
+  the positions
+* ``V = softmax_n(rho(X))``    (B, n, N)  at each position, weights over the
+  n descriptors that sum to 1
+* ``G = A @ Bg^T``             (B, m, n)  n global descriptors (step 1,
+  "second-order attention pooling")
+* ``Z = G @ V``                (B, m, N)  descriptors distributed back to
+  every position (step 2)
+* ``Y = X + W_out @ Z + b``    (B, C, N)
+
+Implementation choices (all exact in real arithmetic):
+
+* ``phi``, ``theta`` and ``rho`` are 1x1 convolutions, i.e. one linear map
+  over channels; they are stored and applied as **one** fused
+  ``(m + 2n, C)`` matrix product.
+* ``G`` is computed before it meets ``V`` (left association), so no N x N
+  tensor ever exists: time and memory are linear in N.
+* The output projection is folded into the descriptors before they are
+  distributed: ``W_out @ (G @ V) = (W_out @ G) @ V``. ``W_out @ G`` is a
+  tiny (C, n) matrix, which saves the (m, N) intermediate ``Z`` and
+  ``m*n*N`` multiply-adds.
+* Both softmaxes and the pooling into ``G`` run in float32 under autocast
+  (bf16/fp16 softmax over tens of thousands of positions loses the small
+  weights); the large matrix products keep the autocast dtype.
+* Positions are processed in chunks of ``chunk_size`` when N is larger, so
+  the per-chunk working set stays in cache on large clips; the gather
+  softmax over all N is then taken with a global max and sum (two passes,
+  exact).
+"""
+import math
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
+
+from a2mm.registry import register_model
+
+__all__ = ['A2Block']
+
+
+@register_model
+class A2Block(nn.Module):
+    """Double attention block (A²-block) for 1D, 2D and 3D inputs.
+
+    Input and output: ``(B, C, *spatial)`` with one, two or three spatial
+    dimensions; the output has the input's shape, dtype and memory format.
+
+    Args:
+        in_channels (int): ``C``, channels of the input.
+        descriptor_channels (int, optional): ``m``, the size of each global
+            descriptor (channels of ``phi``). Default: ``in_channels // 4``,
+            the paper's ablation setting (Sec. 4.2, m = n = c/4).
+        num_descriptors (int, optional): ``n``, how many global descriptors
+            are gathered (channels of ``theta`` and ``rho``). Default:
+            ``in_channels // 4``, as above.
+        norm_cfg (dict, optional): a norm layer after the output projection,
+            e.g. ``dict(type='BN3d')``; its rank must match the input's. The
+            paper states none. Default: None.
+        zero_init (bool): start the output projection (or the norm's scale,
+            with ``norm_cfg``) at zero, so that a freshly inserted block is an
+            exact identity and can be dropped into a pretrained network. Not
+            stated by the paper; our choice. Default: True.
+        chunk_size (int): positions processed per chunk when N is larger;
+            bounds the working set on large clips. Default: 4096.
+    """
+
+    _abbr_ = 'a2_block'
+
+    def __init__(self,
+                 in_channels: int,
+                 descriptor_channels: Optional[int] = None,
+                 num_descriptors: Optional[int] = None,
+                 norm_cfg: Optional[Dict] = None,
+                 zero_init: bool = True,
+                 chunk_size: int = 4096) -> None:
+        super().__init__()
+        if not isinstance(in_channels, int) or in_channels < 1:
+            raise ValueError(
+                f'in_channels must be a positive int, got {in_channels!r}')
+        m = in_channels // 4 if descriptor_channels is None \
+            else descriptor_channels
+        n = in_channels // 4 if num_descriptors is None else num_descriptors
+        for key, value in (('descriptor_channels', m),
+                           ('num_descriptors', n)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f'{key} must be a positive int, got {value!r} (with '
+                    f'in_channels={in_channels}; the default is '
+                    'in_channels // 4, so in_channels must be >= 4)')
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(
+                f'chunk_size must be a positive int, got {chunk_size!r}')
+        self.in_channels = in_channels
+        self.descriptor_channels = m
+        self.num_descriptors = n
+        self.zero_init = zero_init
+        self.chunk_size = chunk_size
+
+        # phi, theta and rho fused: rows [0, m) are phi, [m, m+n) theta,
+        # [m+n, m+2n) rho.
+        # theta needs no bias: a constant per gather map cancels in the
+        # softmax over positions.
+        self.in_proj_weight = nn.Parameter(torch.empty(m + 2 * n, in_channels))
+        self.phi_bias = nn.Parameter(torch.empty(m))
+        self.rho_bias = nn.Parameter(torch.empty(n))
+        self.out_proj_weight = nn.Parameter(torch.empty(in_channels, m))
+        self.out_proj_bias = nn.Parameter(torch.empty(in_channels))
+        if norm_cfg is not None:
+            self.norm_name, norm = build_norm_layer(norm_cfg, in_channels)
+            self.add_module(self.norm_name, norm)
+        else:
+            self.norm_name = None
+        self.init_weights()
+
+    @property
+    def norm(self) -> Optional[nn.Module]:
+        """The norm layer after the output projection, or None."""
+        return None if self.norm_name is None else getattr(
+            self, self.norm_name)
+
+    def init_weights(self) -> None:
+        """Kaiming-uniform input projections (PyTorch's default for a 1x1
+        convolution) and, with ``zero_init``, a zero output projection (zero
+        norm scale when there is a norm), so the block starts as identity."""
+        for weight in (self.in_proj_weight, self.out_proj_weight):
+            nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+        for bias, fan_in in ((self.phi_bias, self.in_channels),
+                             (self.rho_bias, self.in_channels),
+                             (self.out_proj_bias, self.descriptor_channels)):
+            bound = 1 / math.sqrt(fan_in)
+            nn.init.uniform_(bias, -bound, bound)
+        if self.norm is not None:
+            nn.init.ones_(self.norm.weight)
+            nn.init.zeros_(self.norm.bias)
+        self.zero_init_last()
+
+    def zero_init_last(self) -> None:
+        """Zero the last layer of the residual branch (when ``zero_init``).
+
+        Backbones call this again after their own ``init_weights``, which may
+        reset norm layers (timm's ``zero_init_last`` convention)."""
+        if not self.zero_init:
+            return
+        with torch.no_grad():
+            if self.norm is not None:
+                self.norm.weight.zero_()
+            else:
+                self.out_proj_weight.zero_()
+                self.out_proj_bias.zero_()
+
+    def extra_repr(self) -> str:
+        return (f'in_channels={self.in_channels}, '
+                f'descriptor_channels={self.descriptor_channels}, '
+                f'num_descriptors={self.num_descriptors}, '
+                f'chunk_size={self.chunk_size}')
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.dim() not in (3, 4, 5):
+            raise ValueError(
+                'A2Block expects a (B, C, *spatial) tensor with 1, 2 or 3 '
+                f'spatial dims (3, 4 or 5 dims in all), got shape '
+                f'{tuple(x.shape)} ({x.dim()} dims)')
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'A2Block expects {self.in_channels} input channels, got '
+                f'{x.shape[1]} (input shape {tuple(x.shape)})')
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_input(x)
+        batch, channels = x.shape[:2]
+        m, n = self.descriptor_channels, self.num_descriptors
+        x_cn = x.reshape(batch, channels, -1)  # (B, C, N)
+        # phi, theta, rho in one product, in the ambient (autocast) dtype.
+        # bmm on an expanded weight reads x in place; matmul(2D, 3D) would
+        # copy x to a transposed layout first.
+        proj = torch.bmm(
+            self.in_proj_weight.to(x_cn.dtype).expand(batch, -1, -1),
+            x_cn)  # (B, m+2n, N)
+        a, theta, rho = proj.split((m, n, n), dim=1)
+        low = proj.dtype
+        # Softmaxes, pooling and the small products in float32 whatever
+        # autocast says (low-precision softmax over many positions loses the
+        # small weights); only the two N-sized products use `low`.
+        with torch.autocast(x.device.type, enabled=False):
+            # Step 1, gather: G = A @ softmax_N(theta)^T.  theta's bias is a
+            # constant over N and cancels in the softmax; phi's bias passes
+            # through the pooling unchanged (each gather map sums to 1).
+            gather = F.softmax(theta.float(), dim=-1)  # (B, n, N)
+            desc = torch.bmm(a, gather.to(low).transpose(1, 2)).float()
+            desc = desc + self.phi_bias[:, None].float()  # G: (B, m, n)
+            # Fold the output projection into G: W_out @ (G @ V) + b ==
+            # (W_out @ G + b) @ V, because each column of V sums to 1.
+            out_desc = torch.bmm(
+                self.out_proj_weight.float().expand(batch, -1, -1), desc)
+            out_desc = out_desc + self.out_proj_bias[:, None].float()
+            out_desc = out_desc.to(low)  # (B, C, n)
+            # Step 2, distribute: softmax over the n descriptors.
+            dist = F.softmax(
+                rho.float() + self.rho_bias[:, None].float(),
+                dim=1).to(low)  # (B, n, N)
+            if self.norm is None and low == x.dtype:
+                # x + (W_out G + b) @ V in one pass over the output.
+                out = torch.baddbmm(x_cn, out_desc, dist)  # (B, C, N)
+                return out.reshape(x.shape)
+            y = torch.bmm(out_desc, dist)  # (B, C, N)
+        y = y.reshape(x.shape)
+        if self.norm is not None:
+            y = self.norm(y)
+        return x + y.to(x.dtype)
