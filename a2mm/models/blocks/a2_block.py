@@ -37,14 +37,14 @@ Implementation choices (all exact in real arithmetic):
   exact).
 """
 import math
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 
 from a2mm.registry import register_model
+from .a2_attention import a2_attention
 
 __all__ = ['A2Block']
 
@@ -179,42 +179,32 @@ class A2Block(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
         batch, channels = x.shape[:2]
-        m, n = self.descriptor_channels, self.num_descriptors
         x_cn = x.reshape(batch, channels, -1)  # (B, C, N)
-        # phi, theta, rho in one product, in the ambient (autocast) dtype.
-        # bmm on an expanded weight reads x in place; matmul(2D, 3D) would
-        # copy x to a transposed layout first.
-        proj = torch.bmm(
-            self.in_proj_weight.to(x_cn.dtype).expand(batch, -1, -1),
-            x_cn)  # (B, m+2n, N)
-        a, theta, rho = proj.split((m, n, n), dim=1)
-        low = proj.dtype
-        # Softmaxes, pooling and the small products in float32 whatever
-        # autocast says (low-precision softmax over many positions loses the
-        # small weights); only the two N-sized products use `low`.
-        with torch.autocast(x.device.type, enabled=False):
-            # Step 1, gather: G = A @ softmax_N(theta)^T.  theta's bias is a
-            # constant over N and cancels in the softmax; phi's bias passes
-            # through the pooling unchanged (each gather map sums to 1).
-            gather = F.softmax(theta.float(), dim=-1)  # (B, n, N)
-            desc = torch.bmm(a, gather.to(low).transpose(1, 2)).float()
-            desc = desc + self.phi_bias[:, None].float()  # G: (B, m, n)
-            # Fold the output projection into G: W_out @ (G @ V) + b ==
-            # (W_out @ G + b) @ V, because each column of V sums to 1.
-            out_desc = torch.bmm(
-                self.out_proj_weight.float().expand(batch, -1, -1), desc)
-            out_desc = out_desc + self.out_proj_bias[:, None].float()
-            out_desc = out_desc.to(low)  # (B, C, n)
-            # Step 2, distribute: softmax over the n descriptors.
-            dist = F.softmax(
-                rho.float() + self.rho_bias[:, None].float(),
-                dim=1).to(low)  # (B, n, N)
-            if self.norm is None and low == x.dtype:
-                # x + (W_out G + b) @ V in one pass over the output.
-                out = torch.baddbmm(x_cn, out_desc, dist)  # (B, C, N)
-                return out.reshape(x.shape)
-            y = torch.bmm(out_desc, dist)  # (B, C, N)
+        if torch.is_autocast_enabled(x.device.type):
+            low = torch.get_autocast_dtype(x.device.type)
+        else:
+            low = x.dtype
+        residual = self.norm is None and low == x.dtype
+        y = a2_attention(x_cn, self.in_proj_weight, self.phi_bias,
+                         self.rho_bias, self.out_proj_weight,
+                         self.out_proj_bias, self.descriptor_channels,
+                         self.num_descriptors, self.chunk_size, low,
+                         residual)  # (B, C, N)
+        if residual:
+            # x + Y written in one pass; keep the input's memory format.
+            return y.reshape(x.shape).to(
+                memory_format=_memory_format(x))
         y = y.reshape(x.shape)
         if self.norm is not None:
             y = self.norm(y)
         return x + y.to(x.dtype)
+
+
+def _memory_format(x: torch.Tensor) -> torch.memory_format:
+    if x.dim() == 5 and not x.is_contiguous() and x.is_contiguous(
+            memory_format=torch.channels_last_3d):
+        return torch.channels_last_3d
+    if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
+            memory_format=torch.channels_last):
+        return torch.channels_last
+    return torch.contiguous_format

@@ -1,0 +1,258 @@
+"""Tests of A2Block against the paper's equations (A²-Nets, Sec. 3)."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import build_plugin_layer
+
+import a2mm  # noqa: F401  (registers A2Block)
+from a2mm.models import A2Block
+from a2mm.models.blocks.a2_attention import (_A2AttentionFunction,
+                                             a2_attention_plain)
+from a2mm.registry import MODELS
+
+
+def naive_a2(block: A2Block, x: torch.Tensor) -> torch.Tensor:
+    """The block written straight from the equations, one sample and one
+    equation at a time, with three separate 1x1 projections."""
+    m, n = block.descriptor_channels, block.num_descriptors
+    w = block.in_proj_weight
+    w_phi, w_theta, w_rho = w[:m], w[m:m + n], w[m + n:]
+    outs = []
+    for xb in x:  # xb: (C, *spatial)
+        X = xb.reshape(xb.shape[0], -1)  # (C, N)
+        A = w_phi @ X + block.phi_bias[:, None]  # (m, N)
+        theta = w_theta @ X  # (n, N)
+        rho = w_rho @ X + block.rho_bias[:, None]  # (n, N)
+        B = torch.exp(theta) / torch.exp(theta).sum(dim=1, keepdim=True)
+        V = torch.exp(rho) / torch.exp(rho).sum(dim=0, keepdim=True)
+        G = A @ B.T  # (m, n): n descriptors of size m
+        Z = G @ V  # (m, N)
+        Y = block.out_proj_weight @ Z + block.out_proj_bias[:, None]
+        outs.append((X + Y).reshape(xb.shape))
+    return torch.stack(outs)
+
+
+def randomize(block: A2Block, scale: float = 1.0) -> A2Block:
+    """Give every parameter (the zero-initialised ones too) random values."""
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in block.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) *
+                    scale / max(1, p.shape[-1])**0.5)
+    return block
+
+
+SHAPES = [(2, 16, 11), (2, 16, 5, 7), (2, 16, 3, 4, 5)]
+
+
+@pytest.mark.parametrize('shape', SHAPES, ids=['1d', '2d', '3d'])
+@pytest.mark.parametrize('chunk_size', [4096, 7])
+def test_matches_naive_reference(shape, chunk_size):
+    block = randomize(A2Block(16, chunk_size=chunk_size)).double()
+    x = torch.randn(shape, dtype=torch.float64)
+    out = block(x)
+    assert out.shape == x.shape
+    torch.testing.assert_close(out, naive_a2(block, x))
+
+
+@pytest.mark.parametrize('m,n', [(3, 5), (6, 2)])
+def test_unequal_m_n_contracts_the_right_index(m, n):
+    # with m != n, contracting G over the wrong index cannot even run
+    block = randomize(A2Block(8, descriptor_channels=m,
+                              num_descriptors=n)).double()
+    x = torch.randn(2, 8, 3, 4, 5, dtype=torch.float64)
+    torch.testing.assert_close(block(x), naive_a2(block, x))
+
+
+def test_defaults_follow_paper():
+    block = A2Block(64)
+    assert block.descriptor_channels == 16 and block.num_descriptors == 16
+
+
+def test_softmax_axes_and_batch_independence():
+    # every sample must be computed on its own: a softmax over the batch
+    # axis (softmax without dim) would couple the samples
+    block = randomize(A2Block(8)).double()
+    x = torch.randn(3, 8, 2, 3, 4, dtype=torch.float64)
+    full = block(x)
+    for i in range(3):
+        torch.testing.assert_close(full[i:i + 1], block(x[i:i + 1]))
+
+
+def test_identity_at_init():
+    block = A2Block(32)
+    x = torch.randn(2, 32, 2, 3, 4)
+    assert torch.equal(block(x), x)
+
+
+def test_identity_at_init_with_norm():
+    block = A2Block(32, norm_cfg=dict(type='BN3d'))
+    x = torch.randn(2, 32, 2, 3, 4)
+    assert torch.equal(block(x), x)
+    assert block.norm is not None and torch.all(block.norm.weight == 0)
+
+
+def test_zero_init_last_after_reset():
+    block = A2Block(32, norm_cfg=dict(type='BN3d'))
+    torch.nn.init.ones_(block.norm.weight)  # what ResNet3d's init does
+    x = torch.randn(2, 32, 2, 3, 4)
+    assert not torch.equal(block(x), x)
+    block.zero_init_last()
+    assert torch.equal(block(x), x)
+
+
+def test_not_identity_without_zero_init():
+    block = A2Block(16, zero_init=False)
+    x = torch.randn(1, 16, 2, 3, 4)
+    assert not torch.allclose(block(x), x)
+
+
+@pytest.mark.parametrize('chunk_size', [4096, 5])
+def test_gradcheck(chunk_size):
+    block = randomize(A2Block(8, descriptor_channels=3, num_descriptors=2,
+                              chunk_size=chunk_size)).double()
+    x = torch.randn(2, 8, 2, 2, 3, dtype=torch.float64, requires_grad=True)
+    params = tuple(block.parameters())
+
+    def fn(x, *ps):
+        return torch.func.functional_call(
+            block, {name: p for (name, _), p in
+                    zip(block.named_parameters(), ps)}, (x, ))
+
+    assert torch.autograd.gradcheck(fn, (x, ) + tuple(
+        p.detach().requires_grad_() for p in params))
+
+
+def test_permuting_positions_permutes_output():
+    block = randomize(A2Block(8)).double()
+    x = torch.randn(2, 8, 24, dtype=torch.float64)
+    perm = torch.randperm(24)
+    torch.testing.assert_close(block(x[..., perm]), block(x)[..., perm])
+    # the same positions laid out as 1D, 2D or 3D give the same result
+    torch.testing.assert_close(
+        block(x.reshape(2, 8, 2, 3, 4)).reshape(2, 8, 24), block(x))
+
+
+def test_build_from_registry():
+    block = MODELS.build(
+        dict(type='A2Block', in_channels=32, descriptor_channels=4))
+    assert isinstance(block, A2Block)
+    assert block.descriptor_channels == 4 and block.num_descriptors == 8
+
+
+@pytest.mark.parametrize('type_name', ['A2Block', 'mmaction.A2Block'])
+def test_build_plugin_layer(type_name):
+    name, layer = build_plugin_layer(dict(type=type_name), in_channels=16,
+                                     postfix='_1')
+    assert name == 'a2_block_1'
+    assert isinstance(layer, A2Block) and layer.in_channels == 16
+
+
+def test_bf16_autocast_close_to_fp32():
+    block = randomize(A2Block(64), scale=3.0)
+    x = torch.randn(2, 64, 4, 8, 8)
+    ref = block(x)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = block(x)
+    assert out.dtype == x.dtype
+    delta = (out - x).float()
+    ref_delta = ref - x
+    rel = (delta - ref_delta).norm() / ref_delta.norm()
+    assert rel < 2e-2, rel
+
+
+def test_bf16_softmax_over_many_positions_stays_normalised():
+    # 32k positions: a bf16 softmax would lose the small gather weights
+    block = randomize(A2Block(8), scale=3.0)
+    x = torch.randn(1, 8, 32, 32, 32)
+    ref = block(x)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = block(x)
+    rel = ((out - x) - (ref - x)).norm() / (ref - x).norm()
+    assert rel < 2e-2, rel
+
+
+@pytest.mark.parametrize('shape,message', [
+    ((2, 16), 'spatial dims'),
+    ((1, 2, 16, 2, 2, 2), 'spatial dims'),
+    ((2, 12, 3, 4), 'expects 16 input channels, got 12'),
+])
+def test_bad_input(shape, message):
+    with pytest.raises(ValueError, match=message):
+        A2Block(16)(torch.randn(shape))
+
+
+@pytest.mark.parametrize('kwargs,key', [
+    (dict(in_channels=0), 'in_channels'),
+    (dict(in_channels=2), 'descriptor_channels'),
+    (dict(in_channels=16, num_descriptors=0), 'num_descriptors'),
+    (dict(in_channels=16, chunk_size=0), 'chunk_size'),
+])
+def test_bad_arguments(kwargs, key):
+    with pytest.raises(ValueError, match=key):
+        A2Block(**kwargs)
+
+
+def test_channels_last_3d():
+    block = randomize(A2Block(16))
+    x = torch.randn(2, 16, 3, 4, 5)
+    x_cl = x.to(memory_format=torch.channels_last_3d)
+    out = block(x_cl)
+    torch.testing.assert_close(out, block(x))
+    assert out.is_contiguous(memory_format=torch.channels_last_3d)
+
+
+def test_jit_trace():
+    block = randomize(A2Block(16)).eval()
+    x = torch.randn(1, 16, 2, 3, 4)
+    traced = torch.jit.trace(block, x)
+    y = torch.randn(2, 16, 2, 3, 4)
+    torch.testing.assert_close(traced(y), block(y))
+
+
+def test_torch_compile_fullgraph():
+    block = randomize(A2Block(16))
+    x = torch.randn(2, 16, 2, 3, 4)
+    compiled = torch.compile(block, fullgraph=True, backend='eager')
+    torch.testing.assert_close(compiled(x), block(x))
+
+
+def test_no_quadratic_memory():
+    # 16x56x56 = 50176 positions: an N x N float32 tensor would take 10 GB
+    block = A2Block(8)
+    x = torch.randn(1, 8, 16, 56, 56)
+    y = block(x)
+    assert y.shape == x.shape
+
+
+@pytest.mark.parametrize('residual', [True, False])
+@pytest.mark.parametrize('chunk', [1000, 16, 7])
+def test_fused_path_matches_plain_path(residual, chunk):
+    block = randomize(A2Block(12, descriptor_channels=4, num_descriptors=5))
+    x = torch.randn(3, 12, 40, requires_grad=True)
+    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
+              block.out_proj_weight, block.out_proj_bias]
+    args = (4, 5)
+    fused = _A2AttentionFunction.apply(x, *params, *args, chunk, x.dtype,
+                                       residual)
+    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
+    torch.testing.assert_close(fused, plain)
+    grad = torch.randn_like(fused)
+    g_fused = torch.autograd.grad(fused, [x] + params, grad)
+    g_plain = torch.autograd.grad(plain, [x] + params, grad)
+    for a, b in zip(g_fused, g_plain):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_training_uses_fused_path_and_inference_the_plain_one(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_A2AttentionFunction, 'apply',
+                        lambda *a: calls.append(1) or a2_attention_plain(
+                            a[0], *a[1:8], a[9], a[10]))
+    block = A2Block(8)
+    x = torch.randn(1, 8, 4)
+    block(x)
+    assert calls == [1]
+    with torch.no_grad():
+        block(x)
+    assert calls == [1]
