@@ -6,6 +6,7 @@ so a config needs only
 """
 import mmaction.models  # noqa: F401  (fills MMAction2's registries first)
 
+from . import engine  # noqa: F401  (safe checkpoint loading, hooks)
 from .models import *  # noqa: F401,F403
 from .version import __version__
 

