@@ -8,6 +8,7 @@ import mmaction.models  # noqa: F401  (fills MMAction2's registries first)
 
 from . import engine  # noqa: F401  (safe checkpoint loading, hooks)
 from .models import *  # noqa: F401,F403
+from . import apis  # noqa: F401,E402  (inference and attention-map helpers)
 from .version import __version__
 
 __all__ = ['__version__']

@@ -1,0 +1,126 @@
+"""a2mm.apis attention maps: the maps are the block's own softmaxes, the
+recorder hooks the right blocks without changing the output, and the grid
+has the documented size."""
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+from a2mm.apis import (AttentionMaps, AttentionRecorder, a2_attention_maps,
+                       attention_grid_size, extract_attention,
+                       find_a2_blocks, init_model, render_attention_grid,
+                       select_descriptors)
+from a2mm.models.blocks.a2_block import A2Block
+from tests.data.tiny_a2 import CONFIG, TinyA2Backbone3d, make_video
+
+
+@pytest.mark.parametrize('spatial', [(7, ), (5, 6), (3, 4, 5)])
+def test_maps_rebuild_block_output(spatial):
+    """With the maps, the block's equations give the block's output:
+    Y = X + W_out (A softmax_N(theta)^T + b_phi) softmax_n(rho) + b_out."""
+    torch.manual_seed(0)
+    c, m, n = 12, 5, 3
+    block = A2Block(c, m, n, zero_init=False).eval()
+    x = torch.randn(2, c, *spatial)
+    maps = a2_attention_maps(block, x)
+    assert maps.gather.shape == maps.distribute.shape == (2, n, *spatial)
+    gather = maps.gather.reshape(2, n, -1)  # (B, n, N)
+    dist = maps.distribute.reshape(2, n, -1)  # (B, n, N)
+    torch.testing.assert_close(gather.sum(-1), torch.ones(2, n))
+    torch.testing.assert_close(dist.sum(1), torch.ones(2, gather.shape[-1]))
+    x_cn = x.reshape(2, c, -1)
+    a = block.in_proj_weight[:m] @ x_cn  # (B, m, N)
+    desc = a @ gather.transpose(1, 2) + block.phi_bias[:, None]  # (B, m, n)
+    z = desc @ dist  # (B, m, N)
+    y = x_cn + block.out_proj_weight @ z + block.out_proj_bias[:, None]
+    with torch.no_grad():
+        torch.testing.assert_close(block(x).reshape(2, c, -1), y)
+
+
+def test_softmax_axes_are_not_swapped():
+    """Gather maps must not be normalised over descriptors nor the
+    distribution over positions (the usual re-implementation slips)."""
+    torch.manual_seed(1)
+    block = A2Block(8, 4, 4, zero_init=False)
+    maps = a2_attention_maps(block, torch.randn(1, 8, 3, 3))
+    assert not torch.allclose(maps.gather.sum(1), torch.ones(1, 3, 3))
+    assert not torch.allclose(maps.distribute.sum((2, 3)), torch.ones(1, 4))
+
+
+def test_recorder_hooks_chosen_blocks_and_leaves_output_alone():
+    torch.manual_seed(0)
+    model = TinyA2Backbone3d(a2_cfg=dict(zero_init=False)).eval()
+    x = torch.randn(2, 3, 4, 16, 16)
+    with torch.no_grad():
+        ref = model(x)
+        with AttentionRecorder(model, ['a2_2']) as rec:
+            out = model(x)
+    torch.testing.assert_close(out, ref)
+    assert list(rec.maps) == ['a2_2']
+    assert rec.maps['a2_2'].gather.shape == (2, 4, 2, 4, 4)
+    # Hooks are removed on exit.
+    rec.maps.clear()
+    with torch.no_grad():
+        model(x)
+    assert rec.maps == {}
+    assert list(find_a2_blocks(model)) == ['a2_1', 'a2_2']
+    with pytest.raises(KeyError, match='a2_1'):
+        AttentionRecorder(model, ['a2_9'])
+    with pytest.raises(ValueError, match='no A2Block'):
+        AttentionRecorder(torch.nn.Linear(2, 2))
+
+
+def test_extract_attention_on_video(tmp_path):
+    video = make_video(str(tmp_path / 'clip.mp4'))
+    model = init_model(CONFIG)
+    frames, maps = extract_attention(model, video)
+    # The test pipeline: 4 frames, 32x32 centre crop.
+    assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
+    assert list(maps) == ['backbone.a2_1', 'backbone.a2_2']
+    assert maps['backbone.a2_1'].gather.shape == (2, 4, 16, 16)
+    assert maps['backbone.a2_2'].distribute.shape == (4, 2, 8, 8)
+    only, = extract_attention(model, video, ['backbone.a2_2'])[1].values()
+    torch.testing.assert_close(only.gather, maps['backbone.a2_2'].gather)
+
+
+def _maps(n, t=3, h=4, w=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    gather = torch.rand(n, t, h, w, generator=g)
+    dist = torch.rand(n, t, h, w, generator=g)
+    return AttentionMaps(gather / gather.sum((1, 2, 3), keepdim=True),
+                         dist / dist.sum(0, keepdim=True))
+
+
+def test_select_descriptors():
+    maps = _maps(5)
+    boost = torch.zeros(5, 1, 1, 1)
+    boost[3], boost[1] = 2.0, 1.0
+    maps = AttentionMaps(maps.gather, maps.distribute + boost)
+    assert select_descriptors(maps, 2) == [3, 1]
+    assert select_descriptors(maps, [4, 0]) == [4, 0]
+    with pytest.raises(ValueError, match=r'n=5'):
+        select_descriptors(maps, [5])
+
+
+@pytest.mark.parametrize('k,max_frames', [(2, 8), (3, 2)])
+def test_grid_size(k, max_frames):
+    frames = np.zeros((6, 20, 30, 3), np.uint8)  # non-square frames
+    maps = {'a': _maps(4, t=6), 'b': _maps(2, t=3)}
+    cell = 24
+    grid = render_attention_grid(
+        frames, maps, descriptors=k, max_frames=max_frames, cell_size=cell)
+    defaults = inspect.signature(render_attention_grid).parameters
+    cell_w = round(cell * 30 / 20)
+    rows = [1 + 2 * min(k, 4), 1 + 2 * min(k, 2)]
+    cols = min(6, max_frames)
+    expected_w = defaults['label_width'].default + cols * cell_w
+    expected_h = sum(defaults['title_height'].default + r * cell
+                     for r in rows)
+    assert grid.shape == (expected_h, expected_w, 3)
+    assert attention_grid_size(rows, cols, (cell_w, cell),
+                               defaults['label_width'].default,
+                               defaults['title_height'].default) == (
+                                   expected_w, expected_h)
+    # The cells are drawn: the grid is not the blank background.
+    assert (grid < 250).mean() > 0.5

@@ -1,0 +1,74 @@
+"""a2mm.apis inference helpers: model building from config + checkpoint,
+label maps, video collection and top-k order."""
+import pytest
+import torch
+
+from a2mm.apis import (collect_videos, init_model, load_label_map,
+                       predict_topk)
+from tests.data.tiny_a2 import (CONFIG, NUM_CLASSES, fix_head_scores,
+                                make_label_map, make_video, save_checkpoint)
+
+
+def test_topk_follows_checkpoint_scores(tmp_path):
+    """The head is fixed to score softmax(bias) whatever the input, so the
+    top-k list must be the bias order with those probabilities."""
+    bias = [0.3, 2.0, -1.0, 1.2, 0.7]
+    model = init_model(CONFIG)
+    fix_head_scores(model, bias)
+    ckpt = save_checkpoint(model, str(tmp_path / 'tiny.pth'))
+    video = make_video(str(tmp_path / 'clip.mp4'))
+    labels = make_label_map(str(tmp_path / 'labels.txt'))
+
+    loaded = init_model(CONFIG, ckpt, cfg_options={'model.cls_head.'
+                                                   'dropout_ratio': 0.0})
+    top = predict_topk(loaded, video, k=3, labels=labels)
+    probs = torch.tensor(bias).softmax(0)
+    order = torch.argsort(probs, descending=True)[:3].tolist()
+    assert [p.index for p in top] == order
+    assert [p.label for p in top] == [labels[i] for i in order]
+    for p in top:
+        assert p.score == pytest.approx(probs[p.index].item(), abs=1e-5)
+    # A fresh model (no checkpoint) does not give these scores.
+    fresh = predict_topk(init_model(CONFIG), video, k=NUM_CLASSES)
+    assert fresh[0].score != pytest.approx(top[0].score, abs=1e-3)
+    with pytest.raises(ValueError, match='4 labels'):
+        predict_topk(loaded, video, labels=labels[:4])
+
+
+def test_init_model_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.py'):
+        init_model(str(tmp_path / 'missing.py'))
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        init_model(CONFIG, str(tmp_path / 'nope.pth'))
+
+
+def test_label_map(tmp_path):
+    path = tmp_path / 'labels.txt'
+    path.write_text('walk\n run \n\n')
+    assert load_label_map(path) == ['walk', 'run']
+    path.write_text('\n')
+    with pytest.raises(ValueError, match='no labels'):
+        load_label_map(path)
+
+
+def test_collect_videos(tmp_path):
+    folder = tmp_path / 'videos'
+    folder.mkdir()
+    for name in ('b.mp4', 'a.AVI', 'notes.txt'):
+        (folder / name).write_bytes(b'')
+    assert collect_videos(folder) == [
+        str(folder / 'a.AVI'), str(folder / 'b.mp4')
+    ]
+    assert collect_videos(folder / 'b.mp4') == [str(folder / 'b.mp4')]
+    listing = tmp_path / 'list.txt'
+    listing.write_text(f'# clips\nvideos/b.mp4\n\n{folder / "a.AVI"}\n')
+    assert collect_videos(listing) == [
+        str(folder / 'b.mp4'), str(folder / 'a.AVI')
+    ]
+    listing.write_text('videos/b.mp4\nvideos/gone.mp4\n')
+    with pytest.raises(FileNotFoundError, match='line 2'):
+        collect_videos(listing)
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match='no video files'):
+        collect_videos(empty)
