@@ -111,8 +111,11 @@ def trace_torchscript(model: nn.Module, example: torch.Tensor,
     Tracing records one path through Python control flow; A2Block's
     branches depend only on dtypes and whether it has a norm, which are
     fixed for a given model, so the trace is valid for any input shape.
-    (``torch.jit.script`` of MMAction2 recognizers fails: their forward
-    takes data samples and a string ``mode``.)"""
+
+    ``torch.jit.script`` does not work (torch 2.13): MMAction2 recognizers'
+    ``forward`` takes ``data_samples`` and keyword defaults, and A2Block's
+    ``norm`` property is annotated ``Optional[nn.Module]``, which the
+    scripting compiler cannot resolve."""
     model.eval()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore', DeprecationWarning)

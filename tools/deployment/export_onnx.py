@@ -1,0 +1,108 @@
+"""Export a recognizer (e.g. an A² model) to ONNX, check it with
+onnxruntime, and optionally trace it to TorchScript.
+
+The graph maps the preprocessed clip batch to the head's class scores (see
+:mod:`a2mm.apis.export`): input ``(B, V, C, T, H, W)`` for 3D recognizers,
+``(B, S, C, H, W)`` for 2D ones; output ``(B*V, num_classes)``. The batch
+axis is dynamic unless ``--static-batch``. The parity check feeds the same
+random inputs (batch 1 and 2) to PyTorch and onnxruntime and prints the
+largest absolute difference of the scores.
+
+Example::
+
+    python tools/deployment/export_onnx.py configs/a2_r50_kinetics.py \\
+        ckpt.pth --shape 1 1 3 8 224 224 --out a2_r50.onnx \\
+        --torchscript a2_r50.pt
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+import torch
+from mmengine.config import DictAction
+
+from a2mm.apis import (ScoresWrapper, export_onnx, init_model,
+                       onnx_max_abs_diff, torchscript_max_abs_diff,
+                       trace_torchscript)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Export a recognizer to ONNX (and TorchScript) with a '
+        'parity check')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        default=None,
+        help='checkpoint file (default: the initial weights)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs='+',
+        default=[1, 1, 3, 8, 224, 224],
+        help='input shape: B V C T H W (3D) or B S C H W (2D)')
+    parser.add_argument('--out', default='model.onnx', help='ONNX file')
+    parser.add_argument('--opset', type=int, default=17, help='ONNX opset')
+    parser.add_argument(
+        '--static-batch',
+        action='store_true',
+        help='fix the batch size to --shape[0]')
+    parser.add_argument(
+        '--softmax',
+        action='store_true',
+        help='export probabilities instead of raw scores')
+    parser.add_argument(
+        '--torchscript',
+        default=None,
+        help='also write a torch.jit.trace TorchScript file here')
+    parser.add_argument(
+        '--tolerance',
+        type=float,
+        default=1e-4,
+        help='fail (exit 1) if the max abs difference exceeds this')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    if len(args.shape) not in (5, 6):
+        raise ValueError('--shape needs 5 (B S C H W) or 6 (B V C T H W) '
+                         f'numbers, got {args.shape}')
+    recognizer = init_model(args.config, args.checkpoint, 'cpu',
+                            args.cfg_options)
+    model = ScoresWrapper(recognizer, softmax=args.softmax).eval()
+    gen = torch.Generator().manual_seed(0)
+    example = torch.randn(args.shape, generator=gen)
+    # Check at the export batch size and, when dynamic, at another one.
+    checks = [torch.randn(args.shape, generator=gen)]
+    if not args.static_batch:
+        checks.append(
+            torch.randn([args.shape[0] + 1] + args.shape[1:], generator=gen))
+
+    export_onnx(model, example, args.out, args.opset, not args.static_batch)
+    diff, scores = onnx_max_abs_diff(model, args.out, checks)
+    print(f'ONNX: wrote {args.out}; output {tuple(scores.shape)}; '
+          f'onnxruntime vs PyTorch max abs diff: {diff:.3e} '
+          f'(batch sizes {[tuple(x.shape)[0] for x in checks]})')
+    worst = diff
+    if args.torchscript:
+        trace_torchscript(model, example, args.torchscript)
+        ts_diff = torchscript_max_abs_diff(model, args.torchscript, checks)
+        print(f'TorchScript: wrote {args.torchscript}; max abs diff: '
+              f'{ts_diff:.3e}')
+        worst = max(worst, ts_diff)
+    if worst > args.tolerance:
+        print(f'FAILED: max abs diff {worst:.3e} > tolerance '
+              f'{args.tolerance:.1e}')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
