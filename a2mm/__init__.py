@@ -7,6 +7,7 @@ so a config needs only
 import mmaction.models  # noqa: F401  (fills MMAction2's registries first)
 
 from . import engine  # noqa: F401  (safe checkpoint loading, hooks)
+from . import datasets  # noqa: F401  (RobustVideoDataset)
 from .models import *  # noqa: F401,F403
 from . import apis  # noqa: F401,E402  (inference and attention-map helpers)
 from .version import __version__

@@ -1,0 +1,104 @@
+"""Annotation lists: every fault of issue 5 item 2, fed through the real
+``RobustVideoDataset`` as a config builds it (no videos are read)."""
+import os.path as osp
+
+import pytest
+from mmaction.registry import DATASETS
+
+import a2mm  # noqa: F401
+from a2mm.datasets import AnnotationError
+
+
+def build(ann_file, **kwargs):
+    cfg = dict(type='RobustVideoDataset', ann_file=ann_file, pipeline=[],
+               data_prefix=dict(video='videos'))
+    cfg.update(kwargs)
+    return DATASETS.build(cfg)
+
+
+def infos(dataset):
+    return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+
+def write(tmp_path, text, name='list.txt', newline='\n'):
+    path = tmp_path / name
+    path.write_bytes(text.replace('\n', newline).encode())
+    return str(path)
+
+
+@pytest.mark.parametrize('newline', ['\n', '\r\n'])
+def test_paths_with_spaces_and_crlf(tmp_path, newline):
+    ann = write(tmp_path, 'Playing Guitar/v 1.mp4 3\n\nb.mp4\t0\n',
+                newline=newline)
+    data = build(ann, num_classes=4)
+    assert [d['filename'] for d in infos(data)] == [
+        osp.join('videos', 'Playing Guitar/v 1.mp4'),
+        osp.join('videos', 'b.mp4')
+    ]
+    assert [d['label'] for d in infos(data)] == [3, 0]
+    assert [d['ann_line'] for d in infos(data)] == [1, 3]
+
+
+def test_mmaction_videodataset_fails_on_spaces(tmp_path):
+    """The bug the subclass fixes: upstream cannot read such a line."""
+    ann = write(tmp_path, 'Playing Guitar/v 1.mp4 3\n')
+    with pytest.raises(ValueError, match='too many values'):
+        DATASETS.build(dict(type='VideoDataset', ann_file=ann, pipeline=[]))
+
+
+@pytest.mark.parametrize('text, line, message', [
+    ('a.mp4 1\nb.mp4 x\n', 2, "label 'x' is not an integer"),
+    ('a.mp4 1\n\nb.mp4\n', 3, 'malformed line'),
+    ('a.mp4 1\nb.mp4 4\n', 2, r'label 4 is out of range.*\[0, 3\]'),
+    ('a.mp4 -1\n', 1, 'label -1 is out of range'),
+])
+def test_bad_lines_name_file_and_line(tmp_path, text, line, message):
+    ann = write(tmp_path, text)
+    with pytest.raises(AnnotationError, match=message) as info:
+        build(ann, num_classes=4)
+    assert f'{ann}, line {line}' in str(info.value)
+
+
+def test_unknown_label_name(tmp_path):
+    labels = write(tmp_path, 'archery\nbowling\r\ncycling\n', 'labels.txt')
+    ann = write(tmp_path, 'a.mp4 bowling\nb b.mp4 2\nc.mp4 bowlin\n')
+    with pytest.raises(AnnotationError) as info:
+        build(ann, label_file=labels)
+    text = str(info.value)
+    assert f'{ann}, line 3' in text and "unknown label 'bowlin'" in text
+    assert "did you mean ['bowling']" in text
+    good = write(tmp_path, 'a.mp4 bowling\nb b.mp4 2\n', 'good.txt')
+    assert [d['label'] for d in infos(build(good, label_file=labels))] == \
+        [1, 2]
+    bad_index = write(tmp_path, 'a.mp4 3\n', 'idx.txt')
+    with pytest.raises(AnnotationError, match='out of range'):
+        build(bad_index, label_file=labels)
+
+
+@pytest.mark.parametrize('text', ['', '\n\r\n  \n'])
+def test_empty_file(tmp_path, text):
+    ann = write(tmp_path, text)
+    with pytest.raises(AnnotationError, match='has no samples') as info:
+        build(ann)
+    assert ann in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.txt does not exist'):
+        build(str(tmp_path / 'nope.txt'))
+
+
+def test_unlabelled_list_in_test_mode(tmp_path):
+    ann = write(tmp_path, 'a.mp4\n')
+    assert infos(build(ann, test_mode=True))[0]['label'] == -1
+    with pytest.raises(AnnotationError, match='line 1'):
+        build(ann)  # training needs labels
+
+
+def test_multi_label_with_spaces(tmp_path):
+    ann = write(tmp_path, 'my clip.mp4 1 3\r\nb.mp4 0\r\n')
+    data = build(ann, multi_class=True, num_classes=4)
+    assert infos(data)[0]['filename'].endswith('my clip.mp4')
+    assert infos(data)[0]['label'].tolist() == [0, 1, 0, 1]  # one-hot
+    with pytest.raises(AnnotationError, match='line 1.*out of range'):
+        build(ann, multi_class=True, num_classes=3)
