@@ -1,0 +1,97 @@
+"""2D ResNet with double attention (A²) blocks, for images and frame-level
+video models (TSN-style).
+
+Paper: Y. Chen et al., "A²-Nets: Double Attention Networks", NeurIPS 2018
+(arXiv:1810.11579): ResNet-50 with A² blocks against ResNet-152 on
+ImageNet-1k. Extends MMAction2's 2D ``ResNet``; ``a2=`` / ``a2_cfg=`` work
+as in :class:`~a2mm.models.backbones.A2ResNet3d`.
+"""
+from typing import Dict, Optional
+
+import torch.nn as nn
+from mmaction.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
+from mmengine.logging import MMLogger
+
+from a2mm.registry import register_model
+from .a2_stages import (A2Flags, A2ResidualMixin, a2_blocks_of,
+                        add_a2_blocks, expand_a2_flags)
+from .checkpoint_report import load_checkpoint_with_report
+
+__all__ = ['A2ResNet', 'A2BasicBlock', 'A2Bottleneck']
+
+
+class A2BasicBlock(A2ResidualMixin, BasicBlock):
+    """``BasicBlock`` followed by an optional A² block (``a2_block``)."""
+
+
+class A2Bottleneck(A2ResidualMixin, Bottleneck):
+    """``Bottleneck`` followed by an optional A² block (``a2_block``)."""
+
+
+@register_model
+class A2ResNet(ResNet):
+    """2D ResNet with A² blocks after chosen residual blocks.
+
+    Input ``(B, C_in, H, W)`` (for TSN, ``B`` = clips x segments); output as
+    MMAction2's ``ResNet``. A² blocks sit after a residual block's final ReLU
+    and start as an exact identity.
+
+    Args:
+        a2 (str | int | Sequence): one entry per stage, an int for all blocks
+            of the stage or one 0/1 flag per block, or a placement name:
+            ``'res34_5'`` puts 5 blocks in res3 and res4 (our choice: the
+            paper's ImageNet placement is not confirmed; see
+            :data:`~a2mm.models.backbones.a2_stages.A2_PLACEMENTS`).
+            Default: ``0`` (a plain ``ResNet``).
+        a2_cfg (dict, optional): keyword arguments of
+            :class:`~a2mm.models.blocks.A2Block` besides ``in_channels``;
+            2D norm layers only (e.g. ``dict(norm_cfg=dict(type='BN2d'))``).
+            Default: None (m = n = C/4).
+        **kwargs: every argument of MMAction2's ``ResNet``.
+
+    Initialisation: as ``ResNet`` (random, or ``pretrained`` from a
+    torchvision-format checkpoint with ``torchvision_pretrain=True``), then
+    the A² blocks are zeroed again to identity. With
+    ``torchvision_pretrain=False``, ``pretrained`` is a checkpoint of this
+    model (or of its recognizer), loaded non-strictly with a report of what
+    did not match.
+    """
+
+    arch_settings = {
+        18: (A2BasicBlock, (2, 2, 2, 2)),
+        34: (A2BasicBlock, (3, 4, 6, 3)),
+        50: (A2Bottleneck, (3, 4, 6, 3)),
+        101: (A2Bottleneck, (3, 4, 23, 3)),
+        152: (A2Bottleneck, (3, 8, 36, 3)),
+    }
+
+    def __init__(self,
+                 *args,
+                 a2: A2Flags = 0,
+                 a2_cfg: Optional[Dict] = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.a2_stages = expand_a2_flags(a2, self.stage_blocks)
+        self.a2_cfg = a2_cfg
+        layers = [getattr(self, name) for name in self.res_layers]
+        # ResNet's stage i has 64 * 2**i planes (mmaction resnet.py).
+        channels = [
+            self.block.expansion * 64 * 2**i for i in range(len(layers))
+        ]
+        add_a2_blocks(layers, channels, self.a2_stages, a2_cfg)
+
+    @property
+    def a2_blocks(self) -> nn.ModuleList:
+        """The A² blocks, in order (a view; they live in the res blocks)."""
+        return nn.ModuleList(a2_blocks_of(self))
+
+    def init_weights(self) -> None:
+        """Initialise as ``ResNet``, keeping A² blocks at identity unless a
+        checkpoint of this model provides their weights."""
+        if isinstance(self.pretrained, str) and not self.torchvision_pretrain:
+            load_checkpoint_with_report(self, self.pretrained,
+                                        MMLogger.get_current_instance())
+            return
+        super().init_weights()
+        for block in a2_blocks_of(self):
+            block.zero_init_last()
