@@ -65,6 +65,22 @@ def a2_attention_plain(x: Tensor, w_in: Tensor, phi_bias: Tensor,
         return torch.bmm(out_desc, dist.to(low))  # (B, C, N)
 
 
+def _bmm_into(dst: Tensor, a: Tensor, b: Tensor) -> None:
+    """``dst = a @ b`` (batched), written in place when the dtypes allow."""
+    if dst.dtype == a.dtype:
+        torch.bmm(a, b, out=dst)
+    else:
+        dst.copy_(torch.bmm(a, b))
+
+
+def _softmax_descriptors(rho: Tensor, bias: Tensor) -> Tensor:
+    """softmax over the descriptor axis (dim 1) of ``rho + bias`` in the
+    dtype of ``bias``, with one temporary. rho: (B, n, c), bias: (n, 1)."""
+    dist = rho.to(bias.dtype) + bias
+    dist.sub_(dist.amax(dim=1, keepdim=True)).exp_()
+    return dist.div_(dist.sum(dim=1, keepdim=True))
+
+
 class _A2AttentionFunction(torch.autograd.Function):
     """Chunked forward and hand-written backward of :func:`a2_attention`."""
 
@@ -90,7 +106,7 @@ class _A2AttentionFunction(torch.autograd.Function):
                 c_max = theta.amax(dim=-1, keepdim=True)  # (B, n, 1)
                 new_max = c_max if run_max is None else torch.maximum(
                     run_max, c_max)
-                e = torch.exp(theta - new_max)  # (B, n, c)
+                e = (theta - new_max).exp_()  # (B, n, c)
                 if run_max is not None:
                     scale = torch.exp(run_max - new_max)  # (B, n, 1)
                     desc.mul_(scale.transpose(1, 2))
@@ -108,8 +124,8 @@ class _A2AttentionFunction(torch.autograd.Function):
             out = x.new_empty((batch, channels, num_pos), dtype=out_dtype)
             rho_b = rho_bias.to(acc)[:, None]
             for s in range(0, num_pos, chunk):
-                rho = proj[:, m + n:, s:s + chunk].to(acc)  # (B, n, c)
-                dist = F.softmax(rho + rho_b, dim=1).to(low)
+                dist = _softmax_descriptors(proj[:, m + n:, s:s + chunk],
+                                            rho_b).to(low)  # (B, n, c)
                 if residual:
                     torch.baddbmm(x[..., s:s + chunk], out_desc_low, dist,
                                   out=out[..., s:s + chunk])
@@ -136,16 +152,17 @@ class _A2AttentionFunction(torch.autograd.Function):
             x_low = x.to(low)
             rho_b = rho_bias.to(acc)[:, None]
 
-            def dist_of(s: int) -> Tensor:
-                rho = proj[:, m + n:, s:s + chunk].to(acc)
-                return F.softmax(rho + rho_b, dim=1)  # (B, n, c)
-
-            # Pass 1: dD = sum over positions of dY V^T.
+            # Pass 1: dD = sum over positions of dY V^T; keeps V (n x N,
+            # small) for pass 2.
             grad_desc_out = x.new_zeros((batch, channels, n), dtype=acc)
+            dists = []
             for s in range(0, num_pos, chunk):
+                dists.append(
+                    _softmax_descriptors(proj[:, m + n:, s:s + chunk],
+                                         rho_b))  # (B, n, c)
                 grad_desc_out.baddbmm_(
                     grad_out[..., s:s + chunk].to(acc),
-                    dist_of(s).transpose(1, 2))
+                    dists[-1].transpose(1, 2))
             grad_out_bias = grad_desc_out.sum(dim=(0, 2))  # (C,)
             grad_w_out = torch.bmm(grad_desc_out,
                                    desc.transpose(1, 2)).sum(0)  # (C, m)
@@ -159,44 +176,46 @@ class _A2AttentionFunction(torch.autograd.Function):
             grad_desc_low = grad_desc.to(low)
             out_desc_t = out_desc.transpose(1, 2).to(low)  # (B, n, C)
 
-            # Pass 2: dP per chunk, then dW_in and dX from it.
+            # Pass 2: dP per chunk (in `acc`, in place in one reused
+            # buffer), then dW_in and dX from it.
             grad_x = torch.empty_like(x) if ctx.needs_input_grad[0] else None
             grad_w_in = x.new_zeros(w_in.shape, dtype=acc)
             grad_rho_bias = x.new_zeros((n, ), dtype=acc)
             w_t = w_in.to(low).t().expand(batch, -1, -1)  # (B, C, m+2n)
             grad_p = None
-            for s in range(0, num_pos, chunk):
+            for dist, s in zip(dists, range(0, num_pos, chunk)):
                 width = min(chunk, num_pos - s)
                 if grad_p is None or grad_p.shape[-1] != width:
                     grad_p = x.new_empty((batch, m + 2 * n, width),
-                                         dtype=low)
+                                         dtype=acc)
+                grad_a = grad_p[:, :m]
+                grad_theta = grad_p[:, m:m + n]
+                grad_rho = grad_p[:, m + n:]
                 g_c = grad_out[..., s:s + chunk]  # (B, C, c)
                 p_c = proj[..., s:s + chunk]
-                # distribution: dR = V * (dV - sum_n V dV)
-                dist = dist_of(s)
-                grad_dist = torch.bmm(out_desc_t, g_c).to(acc)  # (B, n, c)
-                grad_rho = dist * (grad_dist - (dist * grad_dist).sum(
-                    dim=1, keepdim=True))
+                # distribution: dR = V * (dV - sum_n V dV), dV = D^T dY
+                _bmm_into(grad_rho, out_desc_t, g_c)
+                v_dot = (dist * grad_rho).sum(dim=1, keepdim=True)
+                grad_rho.sub_(v_dot).mul_(dist)
                 grad_rho_bias.add_(grad_rho.sum(dim=(0, 2)))
-                grad_p[:, m + n:] = grad_rho
-                # gather: dA = dG S, dT = S * (dS - sum_N S dS), dS = dG^T A
-                gather = torch.exp(p_c[:, m:m + n].to(acc) - log_denom)
-                gather_low = gather.to(low)
-                torch.bmm(grad_desc_low, gather_low, out=grad_p[:, :m])
-                grad_gather = torch.bmm(grad_desc_t_low,
-                                        p_c[:, :m]).to(acc)  # (B, n, c)
-                grad_p[:, m:m + n] = gather * (grad_gather - s_dot)
+                # gather: dA = dG S; dT = S * (dS - sum_N S dS), dS = dG^T A
+                gather = (p_c[:, m:m + n].to(acc) - log_denom).exp_()
+                _bmm_into(grad_a, grad_desc_low, gather.to(low))
+                _bmm_into(grad_theta, grad_desc_t_low, p_c[:, :m])
+                grad_theta.sub_(s_dot).mul_(gather)
                 # dW_in += sum_b dP x^T ; dX = dY (residual) + W^T dP
-                grad_w_in.addmm_(
-                    grad_p.transpose(0, 1).reshape(m + 2 * n, -1).to(acc),
+                grad_p_low = grad_p.to(low)
+                grad_w_in.add_(torch.mm(
+                    grad_p_low.transpose(0, 1).reshape(m + 2 * n, -1),
                     x_low[..., s:s + chunk].transpose(0, 1).reshape(
-                        channels, -1).t().to(acc))
+                        channels, -1).t()))  # (m+2n, C)
                 if grad_x is not None:
                     if ctx.residual:
-                        torch.baddbmm(g_c, w_t, grad_p,
+                        torch.baddbmm(g_c, w_t, grad_p_low,
                                       out=grad_x[..., s:s + chunk])
                     else:
-                        torch.bmm(w_t, grad_p, out=grad_x[..., s:s + chunk])
+                        torch.bmm(w_t, grad_p_low,
+                                  out=grad_x[..., s:s + chunk])
         return (grad_x, grad_w_in.to(w_in.dtype),
                 grad_phi_bias.to(w_in.dtype), grad_rho_bias.to(w_in.dtype),
                 grad_w_out.to(w_out.dtype), grad_out_bias.to(w_out.dtype),
@@ -218,6 +237,9 @@ def a2_attention(x: Tensor, w_in: Tensor, phi_bias: Tensor, rho_bias: Tensor,
         low: dtype of the two N-sized products (the autocast dtype).
         residual: return ``x + Y`` (in x's dtype) instead of ``Y`` (in low).
     """
+    # Equal chunks of at most `chunk` positions (4096 on 6272 positions would
+    # leave a ragged 2176; two of 3136 run at a better GEMM shape).
+    chunk = -(-x.shape[-1] // -(-x.shape[-1] // chunk))
     grad_needed = torch.is_grad_enabled() and (
         x.requires_grad or w_in.requires_grad)
     if (not grad_needed or torch.compiler.is_compiling()
