@@ -33,7 +33,8 @@ import numpy as np
 HEIGHT, WIDTH = 40, 56      # frame size (H, W) of every generated clip
 NUM_FRAMES = 32             # frames per clip, written at FPS
 FPS = 25
-DIGIT_SIZE = 20             # the 8x8 scans are enlarged to 20x20
+DIGIT_SIZE = 24             # the 8x8 scans are enlarged to 24x24
+BG_CONTRAST = 0.5           # background video kept at half contrast
 CLASSES = [str(d) for d in range(10)]
 
 
@@ -94,8 +95,8 @@ def render_clip(rng: np.random.Generator, digit: np.ndarray,
                        interpolation=cv2.INTER_LINEAR)[..., None]
     # light digit on a dark window, dark digit on a light one
     first = background[t0, int(y0):int(y0) + HEIGHT, int(x0):int(x0) + WIDTH]
-    colour = (rng.uniform(0, 60, size=3) if first.mean() > 110 else
-              rng.uniform(190, 255, size=3))
+    colour = (rng.uniform(0, 30, size=3) if first.mean() > 128 else
+              rng.uniform(225, 255, size=3))
     pos = rng.uniform([0, 0], [HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE])
     vel = rng.uniform(0.7, 1.8, size=2) * rng.choice([-1, 1], size=2)
     limit = np.array([HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE], np.float64)
@@ -106,6 +107,7 @@ def render_clip(rng: np.random.Generator, digit: np.ndarray,
         x = int(np.clip(x0 + pan[1] * t, 0, bg_w - WIDTH))
         frame = background[(t0 + t) % bg_t, y:y + HEIGHT,
                            x:x + WIDTH].astype(np.float32)
+        frame = 128 + BG_CONTRAST * (frame - 128)
         py, px = pos.astype(int)
         patch = frame[py:py + DIGIT_SIZE, px:px + DIGIT_SIZE]
         frame[py:py + DIGIT_SIZE, px:px + DIGIT_SIZE] = (
