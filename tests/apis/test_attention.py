@@ -12,7 +12,10 @@ from a2mm.apis import (AttentionMaps, AttentionRecorder, a2_attention_maps,
                        find_a2_blocks, init_model, render_attention_grid,
                        select_descriptors)
 from a2mm.models.blocks.a2_block import A2Block
-from tests.data.tiny_a2 import CONFIG, TinyA2Backbone3d, make_video
+from mmaction.registry import MODELS
+from mmengine.config import Config
+
+from tests.data.tiny_a2 import CONFIG, make_video
 
 
 @pytest.mark.parametrize('spatial', [(7, ), (5, 6), (3, 4, 5)])
@@ -50,23 +53,27 @@ def test_softmax_axes_are_not_swapped():
 
 def test_recorder_hooks_chosen_blocks_and_leaves_output_alone():
     torch.manual_seed(0)
-    model = TinyA2Backbone3d(a2_cfg=dict(zero_init=False)).eval()
-    x = torch.randn(2, 3, 4, 16, 16)
+    model = MODELS.build(Config.fromfile(CONFIG).model.backbone)
+    model.eval()  # (ResNet3d.train returns None: no chaining)
+    x = torch.randn(2, 3, 4, 32, 32)
     with torch.no_grad():
         ref = model(x)
-        with AttentionRecorder(model, ['a2_2']) as rec:
+        with AttentionRecorder(model, ['layer2.1.a2_block']) as rec:
             out = model(x)
     torch.testing.assert_close(out, ref)
-    assert list(rec.maps) == ['a2_2']
-    assert rec.maps['a2_2'].gather.shape == (2, 4, 2, 4, 4)
+    assert list(rec.maps) == ['layer2.1.a2_block']
+    # 16 channels -> n = 4 descriptors, on 2x4x4 positions.
+    assert rec.maps['layer2.1.a2_block'].gather.shape == (2, 4, 2, 4, 4)
     # Hooks are removed on exit.
     rec.maps.clear()
     with torch.no_grad():
         model(x)
     assert rec.maps == {}
-    assert list(find_a2_blocks(model)) == ['a2_1', 'a2_2']
-    with pytest.raises(KeyError, match='a2_1'):
-        AttentionRecorder(model, ['a2_9'])
+    assert list(find_a2_blocks(model)) == [
+        'layer1.1.a2_block', 'layer2.0.a2_block', 'layer2.1.a2_block'
+    ]
+    with pytest.raises(KeyError, match='layer1.1.a2_block'):
+        AttentionRecorder(model, ['layer9.a2_block'])
     with pytest.raises(ValueError, match='no A2Block'):
         AttentionRecorder(torch.nn.Linear(2, 2))
 
@@ -77,11 +84,13 @@ def test_extract_attention_on_video(tmp_path):
     frames, maps = extract_attention(model, video)
     # The test pipeline: 4 frames, 32x32 centre crop.
     assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
-    assert list(maps) == ['backbone.a2_1', 'backbone.a2_2']
-    assert maps['backbone.a2_1'].gather.shape == (2, 4, 16, 16)
-    assert maps['backbone.a2_2'].distribute.shape == (4, 2, 8, 8)
-    only, = extract_attention(model, video, ['backbone.a2_2'])[1].values()
-    torch.testing.assert_close(only.gather, maps['backbone.a2_2'].gather)
+    names = [f'backbone.{n}.a2_block' for n in ('layer1.1', 'layer2.0',
+                                                  'layer2.1')]
+    assert list(maps) == names
+    assert maps[names[0]].gather.shape == (2, 4, 8, 8)  # (n, T', H', W')
+    assert maps[names[2]].distribute.shape == (4, 2, 4, 4)
+    only, = extract_attention(model, video, names[2:])[1].values()
+    torch.testing.assert_close(only.gather, maps[names[2]].gather)
 
 
 def _maps(n, t=3, h=4, w=4, seed=0):

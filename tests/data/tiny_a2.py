@@ -1,51 +1,17 @@
-"""A tiny A² recognizer and the files its tests need: a generated video, a
-label map and an MMEngine-format checkpoint.
-
-Importing this module registers ``TinyA2Backbone3d`` in MMAction2's MODELS;
-``tests/data/configs/tiny_a2_recognizer.py`` imports it through
-``custom_imports``, so tools run in a subprocess find it too (with the
-repository root on ``PYTHONPATH``).
+"""Files the tool tests need beside the tiny A² recognizer config
+(``tests/data/configs/tiny_a2_recognizer.py``): a generated video, a label
+map, an MMEngine-format checkpoint, and a loader for the ``tools/`` scripts.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import List, Sequence
 
 import cv2
 import numpy as np
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
-from mmengine.model import BaseModule
-
-from a2mm.models.blocks.a2_block import A2Block
 
 CONFIG = osp.join(osp.dirname(__file__), 'configs', 'tiny_a2_recognizer.py')
 NUM_CLASSES = 5
-
-
-@MODELS.register_module(force=True)
-class TinyA2Backbone3d(BaseModule):
-    """Two strided 3x3x3 conv layers, each followed by an A² block.
-
-    ``(B, 3, T, H, W) -> (B, 16, T/2, H/4, W/4)``.
-
-    Args:
-        a2_cfg: extra ``A2Block`` arguments (e.g. ``zero_init=False``).
-    """
-
-    def __init__(self, a2_cfg: Optional[Dict] = None) -> None:
-        super().__init__()
-        a2_cfg = dict(a2_cfg or {})
-        self.conv1 = nn.Sequential(
-            nn.Conv3d(3, 8, 3, stride=(1, 2, 2), padding=1, bias=False),
-            nn.BatchNorm3d(8), nn.ReLU(inplace=True))
-        self.a2_1 = A2Block(8, **a2_cfg)
-        self.conv2 = nn.Sequential(
-            nn.Conv3d(8, 16, 3, stride=2, padding=1, bias=False),
-            nn.BatchNorm3d(16), nn.ReLU(inplace=True))
-        self.a2_2 = A2Block(16, **a2_cfg)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.a2_2(self.conv2(self.a2_1(self.conv1(x))))
 
 
 def make_video(path: str,

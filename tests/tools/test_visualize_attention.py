@@ -36,12 +36,14 @@ def test_png_grid_size(inputs, capsys):
     image = cv2.imread(out)
     assert image is not None
     label_w, title_h = _layout_defaults()
-    # Tiny model: backbone.a2_1 has n=2 descriptors on 4 time steps,
-    # backbone.a2_2 n=4 on 2 steps; frames are 32x32 (square cells).
-    rows = [1 + 2 * 2, 1 + 2 * 3]
+    # Tiny model: layer1.1's block has n=2 descriptors on 4 time steps,
+    # layer2.0's and layer2.1's n=4 on 2 steps; frames are 32x32 (square
+    # cells).
+    rows = [1 + 2 * 2, 1 + 2 * 3, 1 + 2 * 3]
     assert image.shape == (sum(title_h + r * cell for r in rows),
                            label_w + 4 * cell, 3)
-    assert 'backbone.a2_1, backbone.a2_2' in capsys.readouterr().out
+    assert ('backbone.layer1.1.a2_block, backbone.layer2.0.a2_block, '
+            'backbone.layer2.1.a2_block') in capsys.readouterr().out
 
 
 def test_chosen_blocks_and_descriptor_ids(inputs, capsys):
@@ -49,12 +51,12 @@ def test_chosen_blocks_and_descriptor_ids(inputs, capsys):
     out = str(inputs['root'] / 'one_block.png')
     tool.main([
         CONFIG, inputs['ckpt'], inputs['video'], '--out', out, '--blocks',
-        'backbone.a2_2', '--descriptor-ids', '3', '--cell-size', '32',
+        'backbone.layer2.1.a2_block', '--descriptor-ids', '3', '--cell-size', '32',
         '--max-frames', '1'
     ])
     label_w, title_h = _layout_defaults()
     assert cv2.imread(out).shape == (title_h + 3 * 32, label_w + 32, 3)
-    with pytest.raises(KeyError, match='backbone.a2_1'):
+    with pytest.raises(KeyError, match='backbone.layer1.1.a2_block'):
         tool.main([
             CONFIG, inputs['ckpt'], inputs['video'], '--blocks', 'a2_x'
         ])
@@ -64,5 +66,5 @@ def test_list_blocks(inputs, capsys):
     tool = load_tool('tools/analysis/visualize_attention.py')
     tool.main([CONFIG, inputs['ckpt'], inputs['video'], '--list-blocks'])
     out = capsys.readouterr().out
-    assert 'backbone.a2_1: in_channels=8' in out
-    assert 'backbone.a2_2: in_channels=16' in out
+    assert 'backbone.layer1.1.a2_block: in_channels=8' in out
+    assert 'backbone.layer2.1.a2_block: in_channels=16' in out

@@ -18,6 +18,7 @@ import argparse
 import sys
 from typing import List, Optional
 
+import numpy as np
 import torch
 from mmengine.config import DictAction
 
@@ -62,6 +63,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=1e-4,
         help='fail (exit 1) if the max abs difference exceeds this')
     parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the random check inputs (and of the initial weights '
+        'when no checkpoint is given)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -74,10 +81,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if len(args.shape) not in (5, 6):
         raise ValueError('--shape needs 5 (B S C H W) or 6 (B V C T H W) '
                          f'numbers, got {args.shape}')
+    # Seeds the initial weights (no checkpoint) and the check inputs, so
+    # that a run is reproducible.
+    torch.manual_seed(args.seed)
     recognizer = init_model(args.config, args.checkpoint, 'cpu',
                             args.cfg_options)
     model = ScoresWrapper(recognizer, softmax=args.softmax).eval()
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(args.seed)
     example = torch.randn(args.shape, generator=gen)
     # Check at the export batch size and, when dynamic, at another one.
     checks = [torch.randn(args.shape, generator=gen)]
@@ -89,7 +99,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     diff, scores = onnx_max_abs_diff(model, args.out, checks)
     print(f'ONNX: wrote {args.out}; output {tuple(scores.shape)}; '
           f'onnxruntime vs PyTorch max abs diff: {diff:.3e} '
-          f'(batch sizes {[tuple(x.shape)[0] for x in checks]})')
+          f'(batch sizes {[tuple(x.shape)[0] for x in checks]}; '
+          f'largest |score| {np.abs(scores).max():.3g})')
     worst = diff
     if args.torchscript:
         trace_torchscript(model, example, args.torchscript)
