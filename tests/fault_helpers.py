@@ -111,3 +111,68 @@ def write_list(path: str, entries: List[Tuple[str, int]],
         f.write(''.join(f'{name} {label}{newline}'
                         for name, label in entries))
     return path
+
+
+def tiny_recognizer_config(work_dir: str, root: str, train_list: str,
+                           test_list: str, num_classes: int = 4) -> dict:
+    """A complete runner config: a 2-stage ResNet3d-18 (8/16 channels) on
+    4-frame 24x24 clips of the videos in ``root``, batch 2, no workers,
+    iteration-based (checkpoints every 2 iterations), the fault-tolerance
+    hooks of ``configs/_base_/default_runtime.py``."""
+    def pipeline(test_mode: bool) -> list:
+        return [
+            dict(type='DecordInit', num_threads=1),
+            dict(type='SampleFrames', clip_len=4, frame_interval=2,
+                 num_clips=1, test_mode=test_mode),
+            dict(type='DecordDecode'),
+            dict(type='RandomCrop', size=24) if not test_mode else
+            dict(type='CenterCrop', crop_size=24),
+            dict(type='FormatShape', input_format='NCTHW'),
+            dict(type='PackActionInputs')
+        ]
+
+    def loader(ann_file: str, test_mode: bool) -> dict:
+        return dict(
+            batch_size=2, num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=not test_mode),
+            dataset=dict(type='RobustVideoDataset', ann_file=ann_file,
+                         data_prefix=dict(video=root), test_mode=test_mode,
+                         pipeline=pipeline(test_mode)))
+
+    return dict(
+        default_scope='mmaction',
+        work_dir=work_dir,
+        model=dict(
+            type='Recognizer3D',
+            backbone=dict(
+                type='ResNet3d', depth=18, base_channels=8, num_stages=2,
+                out_indices=(1, ), spatial_strides=(1, 2),
+                temporal_strides=(1, 1), dilations=(1, 1), conv1_stride_t=1,
+                pool1_stride_t=1, inflate=(1, 1), pretrained=None,
+                pretrained2d=False),
+            cls_head=dict(type='I3DHead', num_classes=num_classes,
+                          in_channels=16, dropout_ratio=0.5,
+                          average_clips='prob'),
+            data_preprocessor=dict(type='ActionDataPreprocessor',
+                                   mean=[100.0] * 3, std=[50.0] * 3,
+                                   format_shape='NCTHW')),
+        train_dataloader=loader(train_list, False),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=6,
+                       val_interval=100),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05,
+                                          momentum=0.9)),
+        test_dataloader=loader(test_list, True),
+        test_cfg=dict(type='TestLoop'),
+        test_evaluator=dict(type='AccMetric'),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(type='AtomicCheckpointHook', interval=2,
+                            by_epoch=False, max_keep_ckpts=1)),
+        custom_hooks=[
+            dict(type='BadVideoHook'), dict(type='ResumeSeedHook'),
+            dict(type='CheckpointShapeCheckHook')
+        ],
+        log_processor=dict(by_epoch=False),
+        randomness=dict(seed=0),
+        env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo')),
+        log_level='INFO')

@@ -5,5 +5,8 @@ tests."""
 from . import checkpoint  # noqa: F401
 from .dist import setup_cpu_distributed
 from .visualization_hook import MultiViewVisualizationHook
+from . import (atomic_checkpoint_hook, bad_video_hook, config_check,  # noqa: F401
+               resume_seed_hook, skipped_videos_metric,
+               state_dict_report)  # fault tolerance: docs/robustness.md
 
 __all__ = ['setup_cpu_distributed', 'MultiViewVisualizationHook']

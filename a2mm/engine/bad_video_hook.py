@@ -1,0 +1,116 @@
+"""``BadVideoHook``: report the bad videos ``RobustVideoDataset`` met.
+
+Training: the dataset replaces a video it cannot read by another sample and
+records the path and the reason in the returned sample's metainfo
+(``replaced_videos``), because it runs in DataLoader worker processes whose
+logs and counters the main process does not see. This hook reads them from
+each batch, logs every bad path once (with the reason), and at the end of
+each epoch (each pass over the data for iteration-based loops) logs how many
+samples were replaced, summed over all ranks.
+
+Validation and testing: when the loop's dataset has
+``skip_bad_videos=True``, the hook wraps the loop's metrics in
+:class:`SkippedVideosMetric` before the loop starts, so the stand-in samples
+of skipped videos are kept out of the metrics and reported.
+"""
+from typing import Any, Dict, Optional, Set
+
+import torch
+from mmaction.registry import HOOKS
+from mmengine.dist import all_gather_object, all_reduce
+from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
+
+from ..datasets.robust_video_dataset import REPLACED_KEY
+from .skipped_videos_metric import SkippedVideosMetric
+
+__all__ = ['BadVideoHook', 'dataset_skips_bad_videos']
+
+
+def dataset_skips_bad_videos(dataset: Any) -> bool:
+    """Whether ``dataset`` (or one inside a dataset wrapper) has
+    ``skip_bad_videos=True``."""
+    if getattr(dataset, 'skip_bad_videos', False):
+        return True
+    inner = getattr(dataset, 'datasets', None) or [
+        getattr(dataset, 'dataset', None)
+    ]
+    return any(d is not None and dataset_skips_bad_videos(d) for d in inner)
+
+
+@HOOKS.register_module()
+class BadVideoHook(Hook):
+    """Log replaced training videos and make skipped test videos visible.
+
+    Takes no arguments; add it with ``custom_hooks=[dict(type=
+    'BadVideoHook')]`` (``configs/_base_/default_runtime.py`` does).
+    """
+
+    priority = 'BELOW_NORMAL'
+
+    def __init__(self) -> None:
+        self._logged: Set[str] = set()
+        self._count = 0  # replaced samples since the last summary
+        self._reasons: Dict[str, str] = {}
+
+    # ----------------------------------------------------------- training
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        for sample in (data_batch or {}).get('data_samples', []):
+            for bad in getattr(sample, 'metainfo', {}).get(REPLACED_KEY, []):
+                self._count += 1
+                self._reasons.setdefault(bad['path'], bad['reason'])
+                if bad['path'] not in self._logged:
+                    self._logged.add(bad['path'])
+                    runner.logger.warning(
+                        f'bad video, replaced by another sample: '
+                        f'{bad["path"]}: {bad["reason"]}')
+        loop = runner.train_loop
+        if isinstance(loop, IterBasedTrainLoop):
+            per_pass = len(loop.dataloader)
+            if (runner.iter + 1) % per_pass == 0:
+                self._summary(runner,
+                              f'data pass {(runner.iter + 1) // per_pass}')
+
+    def after_train_epoch(self, runner) -> None:
+        if not isinstance(runner.train_loop, IterBasedTrainLoop):
+            self._summary(runner, f'epoch {runner.epoch + 1}')
+
+    def _summary(self, runner, what: str) -> None:
+        """Log the number of replaced samples on all ranks since the last
+        summary, and the files other ranks met that rank 0 did not log."""
+        count = torch.tensor(self._count, dtype=torch.int64)
+        all_reduce(count)  # no-op when not distributed
+        seen = {}
+        for reasons in all_gather_object(self._reasons):
+            seen.update(reasons)
+        for path in sorted(set(seen) - self._logged):
+            self._logged.add(path)
+            runner.logger.warning(f'bad video, replaced by another sample: '
+                                  f'{path}: {seen[path]}')
+        runner.logger.info(
+            f'{what}: {int(count)} training sample(s) replaced because the '
+            f'video could not be read; {len(self._logged)} distinct bad '
+            'file(s) so far')
+        self._count = 0
+        self._reasons = {}
+
+    # ---------------------------------------------------- validation/test
+    @staticmethod
+    def _wrap(loop) -> None:
+        if loop is None or isinstance(loop, dict) or not \
+                dataset_skips_bad_videos(loop.dataloader.dataset):
+            return
+        metrics = loop.evaluator.metrics
+        for i, metric in enumerate(metrics):
+            if not isinstance(metric, SkippedVideosMetric):
+                metrics[i] = SkippedVideosMetric(metric, report=(i == 0))
+
+    def before_val(self, runner) -> None:
+        self._wrap(runner.val_loop)
+
+    def before_test(self, runner) -> None:
+        self._wrap(runner.test_loop)

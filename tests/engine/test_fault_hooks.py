@@ -1,0 +1,154 @@
+"""The fault-tolerance hooks in a real MMEngine runner on tiny real videos:
+bad videos in training and testing, a failed checkpoint write, a
+checkpoint that does not fit the model."""
+import glob
+import os
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.fileio import LocalBackend
+from mmengine.runner import Runner
+
+import a2mm  # noqa: F401
+from a2mm.datasets import BadVideoError
+from a2mm.engine.state_dict_report import (CheckpointMismatchError,
+                                           compare_state_dicts)
+from tests.fault_helpers import (FAULTS, make_fault_videos,
+                                 tiny_recognizer_config, write_list)
+
+
+@pytest.fixture(scope='module')
+def videos(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('videos'))
+    return root, make_fault_videos(root, good=4)
+
+
+def runner_for(tmp_path, videos, train, test, **overrides):
+    root, files = videos
+    train_list = write_list(str(tmp_path / 'train.txt'),
+                            [(files[n], i % 4) for i, n in enumerate(train)])
+    test_list = write_list(str(tmp_path / 'test.txt'),
+                           [(files[n], i % 4) for i, n in enumerate(test)])
+    cfg = Config(tiny_recognizer_config(str(tmp_path / 'work'), root,
+                                        train_list, test_list))
+    cfg.merge_from_dict(overrides)
+    cfg.experiment_name = f'run{len(os.listdir(tmp_path))}'
+    return Runner.from_cfg(cfg)
+
+
+def log_text(runner):
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        return f.read()
+
+
+GOOD = ['good0', 'good1', 'good2', 'good3']
+
+
+def test_training_replaces_and_counts_bad_videos(tmp_path, videos):
+    _, files = videos
+    bad = ['empty', 'text', 'missing']
+    runner = runner_for(tmp_path, videos, GOOD + bad, GOOD,
+                        **{'train_dataloader.dataset.max_bad_retries': 50})
+    runner.train()  # 6 iterations of batch 2 over 7 samples: goes on
+    log = log_text(runner)
+    for name in bad:
+        lines = [line for line in log.splitlines()
+                 if 'bad video, replaced' in line and files[name] in line]
+        assert len(lines) == 1 and FAULTS[name] in lines[0], name
+    assert 'data pass 1: ' in log and 'training sample(s) replaced' in log
+
+
+def test_testing_raises_by_default_and_skips_when_asked(tmp_path, videos):
+    _, files = videos
+    runner = runner_for(tmp_path, videos, GOOD, GOOD + ['truncated_mp4'])
+    with pytest.raises(BadVideoError, match=files['truncated_mp4']):
+        runner.test()
+    runner = runner_for(
+        tmp_path, videos, GOOD, ['good0', 'one_frame', 'good1', 'corrupt'],
+        **{'test_dataloader.dataset.skip_bad_videos': True})
+    metrics = runner.test()
+    assert metrics['acc/skipped_videos'] == 2
+    assert metrics['acc/evaluated_videos'] == 2
+    log = log_text(runner)
+    assert '2 of 4 videos could not be read and are NOT counted' in log
+    assert files['one_frame'] in log and files['corrupt'] in log
+
+
+def test_failed_checkpoint_write_keeps_the_last_one(tmp_path, videos,
+                                                    monkeypatch):
+    """A write that dies half-way (as under SIGKILL) at iteration 2."""
+    real_put = LocalBackend.put
+
+    def dying_put(self, obj, filepath):
+        if 'iter_2' in str(filepath):
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+            raise KeyboardInterrupt('killed while saving')
+        return real_put(self, obj, filepath)
+
+    monkeypatch.setattr(LocalBackend, 'put', dying_put)
+    results = {}
+    for hook in ('CheckpointHook', 'AtomicCheckpointHook'):
+        work = tmp_path / hook
+        work.mkdir()
+        runner = runner_for(work, videos, GOOD, GOOD, **{
+            'default_hooks.checkpoint.type': hook,
+            'default_hooks.checkpoint.interval': 1,
+            'work_dir': str(work / 'w')
+        })
+        with pytest.raises(KeyboardInterrupt):
+            runner.train()
+        with open(work / 'w' / 'last_checkpoint') as f:
+            last = f.read().strip()
+        results[hook] = (last, osp.exists(last),
+                         sorted(glob.glob(str(work / 'w' / '*.pth'))))
+    # upstream: iter_1 deleted first (max_keep_ckpts=1), truncated iter_2
+    last, exists, files = results['CheckpointHook']
+    assert last.endswith('iter_1.pth') and not exists
+    assert [osp.basename(f) for f in files] == ['iter_2.pth']
+    # ours: iter_1 is still there, named by last_checkpoint
+    last, exists, files = results['AtomicCheckpointHook']
+    assert last.endswith('iter_1.pth') and exists
+    assert [osp.basename(f) for f in files] == ['iter_1.pth']
+    monkeypatch.setattr(LocalBackend, 'put', real_put)
+    work = tmp_path / 'AtomicCheckpointHook'
+    runner = runner_for(work, videos, GOOD, GOOD, resume=True,
+                        work_dir=str(work / 'w'),
+                        **{'train_cfg.max_iters': 2})
+    runner.train()  # resumes from iter_1, removes the stale part file
+    assert runner.iter == 2
+    assert not glob.glob(str(work / 'w' / '.*.part'))
+    with open(work / 'w' / 'last_checkpoint') as f:
+        assert f.read().strip().endswith('iter_2.pth')
+
+
+def test_compare_state_dicts():
+    expected = {'a.weight': torch.zeros(3, 4), 'b': torch.zeros(2)}
+    got = {'module.a.weight': torch.zeros(5, 4), 'c': torch.zeros(1)}
+    report = compare_state_dicts(expected, got)
+    assert report.mismatched == [('a.weight', (3, 4), (5, 4))]
+    assert report.missing == ['b'] and report.unexpected == ['c']
+    assert 'a.weight: expected (3, 4) vs got (5, 4)' in report.format()
+    assert compare_state_dicts(expected, expected).ok
+
+
+def test_mismatched_checkpoint_is_reported_not_loaded(tmp_path, videos):
+    runner = runner_for(tmp_path, videos, GOOD, GOOD)
+    ckpt = str(tmp_path / 'five_classes.pth')
+    state = runner.model.state_dict()
+    state['cls_head.fc_cls.weight'] = torch.zeros(5, 16)
+    state['cls_head.fc_cls.bias'] = torch.zeros(5)
+    torch.save({'state_dict': state, 'meta': {}}, ckpt)
+    runner = runner_for(tmp_path, videos, GOOD, GOOD, load_from=ckpt)
+    with pytest.raises(CheckpointMismatchError) as info:
+        runner.test()
+    message = str(info.value)
+    assert 'cls_head.fc_cls.weight: expected (4, 16) vs got (5, 16)' in message
+    assert 'cls_head.fc_cls.bias: expected (4,) vs got (5,)' in message
+    # fine-tuning from it (training with load_from): a warning, goes on
+    runner = runner_for(tmp_path, videos, GOOD, GOOD, load_from=ckpt,
+                        **{'train_cfg.max_iters': 1})
+    runner.train()
+    assert 'these weights keep their initial values' in log_text(runner)
