@@ -15,7 +15,7 @@ from a2mm.models.blocks.a2_block import A2Block
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from tests.data.tiny_a2 import CONFIG, make_video
+from tests.data.tiny_a2 import CONFIG, config_value, make_video
 
 
 @pytest.mark.parametrize('spatial', [(7, ), (5, 6), (3, 4, 5)])
@@ -55,24 +55,24 @@ def test_recorder_hooks_chosen_blocks_and_leaves_output_alone():
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(CONFIG).model.backbone)
     model.eval()  # (ResNet3d.train returns None: no chaining)
-    x = torch.randn(2, 3, 4, 32, 32)
+    names = list(find_a2_blocks(model))
+    assert len(names) >= 2
+    x = torch.randn(2, 3, 8, 32, 32)
     with torch.no_grad():
         ref = model(x)
-        with AttentionRecorder(model, ['layer2.1.a2_block']) as rec:
+        with AttentionRecorder(model, names[-1:]) as rec:
             out = model(x)
     torch.testing.assert_close(out, ref)
-    assert list(rec.maps) == ['layer2.1.a2_block']
-    # 16 channels -> n = 4 descriptors, on 2x4x4 positions.
-    assert rec.maps['layer2.1.a2_block'].gather.shape == (2, 4, 2, 4, 4)
+    assert list(rec.maps) == names[-1:]
+    maps = rec.maps[names[-1]]
+    n = model.get_submodule(names[-1]).num_descriptors
+    assert maps.gather.dim() == 5 and maps.gather.shape[:2] == (2, n)
     # Hooks are removed on exit.
     rec.maps.clear()
     with torch.no_grad():
         model(x)
     assert rec.maps == {}
-    assert list(find_a2_blocks(model)) == [
-        'layer1.1.a2_block', 'layer2.0.a2_block', 'layer2.1.a2_block'
-    ]
-    with pytest.raises(KeyError, match='layer1.1.a2_block'):
+    with pytest.raises(KeyError, match=names[0]):
         AttentionRecorder(model, ['layer9.a2_block'])
     with pytest.raises(ValueError, match='no A2Block'):
         AttentionRecorder(torch.nn.Linear(2, 2))
@@ -82,15 +82,22 @@ def test_extract_attention_on_video(tmp_path):
     video = make_video(str(tmp_path / 'clip.mp4'))
     model = init_model(CONFIG)
     frames, maps = extract_attention(model, video)
-    # The test pipeline: 4 frames, 32x32 centre crop.
-    assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
-    names = [f'backbone.{n}.a2_block' for n in ('layer1.1', 'layer2.0',
-                                                  'layer2.1')]
-    assert list(maps) == names
-    assert maps[names[0]].gather.shape == (2, 4, 8, 8)  # (n, T', H', W')
-    assert maps[names[2]].distribute.shape == (4, 2, 4, 4)
-    only, = extract_attention(model, video, names[2:])[1].values()
-    torch.testing.assert_close(only.gather, maps[names[2]].gather)
+    # The test pipeline: clip_len frames, 32x32 centre crop.
+    clip_len = config_value('test_pipeline.1.clip_len')
+    assert frames.shape == (clip_len, 32, 32, 3) and frames.dtype == np.uint8
+    blocks = find_a2_blocks(model)
+    assert list(maps) == list(blocks)
+    for name, block_maps in maps.items():
+        n = blocks[name].num_descriptors
+        steps = block_maps.gather.shape[1]
+        assert block_maps.gather.dim() == 4  # (n, T', H', W')
+        assert block_maps.gather.shape[0] == n and 1 <= steps <= clip_len
+        assert block_maps.distribute.shape == block_maps.gather.shape
+        torch.testing.assert_close(
+            block_maps.gather.sum((1, 2, 3)), torch.ones(n))
+    last = list(maps)[-1]
+    only, = extract_attention(model, video, [last])[1].values()
+    torch.testing.assert_close(only.gather, maps[last].gather)
 
 
 def _maps(n, t=3, h=4, w=4, seed=0):

@@ -5,19 +5,21 @@ import torch
 
 from a2mm.apis import (collect_videos, init_model, load_label_map,
                        predict_topk)
-from tests.data.tiny_a2 import (CONFIG, NUM_CLASSES, fix_head_scores,
-                                make_label_map, make_video, save_checkpoint)
+from tests.data.tiny_a2 import (CONFIG, config_value, distinct_bias,
+                                fix_head_scores, make_label_map, make_video,
+                                save_checkpoint)
 
 
 def test_topk_follows_checkpoint_scores(tmp_path):
     """The head is fixed to score softmax(bias) whatever the input, so the
     top-k list must be the bias order with those probabilities."""
-    bias = [0.3, 2.0, -1.0, 1.2, 0.7]
+    num_classes = config_value('model.cls_head.num_classes')
+    bias = distinct_bias(num_classes)
     model = init_model(CONFIG)
     fix_head_scores(model, bias)
     ckpt = save_checkpoint(model, str(tmp_path / 'tiny.pth'))
     video = make_video(str(tmp_path / 'clip.mp4'))
-    labels = make_label_map(str(tmp_path / 'labels.txt'))
+    labels = make_label_map(str(tmp_path / 'labels.txt'), num_classes)
 
     loaded = init_model(CONFIG, ckpt, cfg_options={'model.cls_head.'
                                                    'dropout_ratio': 0.0})
@@ -29,10 +31,11 @@ def test_topk_follows_checkpoint_scores(tmp_path):
     for p in top:
         assert p.score == pytest.approx(probs[p.index].item(), abs=1e-5)
     # A fresh model (no checkpoint) does not give these scores.
-    fresh = predict_topk(init_model(CONFIG), video, k=NUM_CLASSES)
+    fresh = predict_topk(init_model(CONFIG), video, k=num_classes)
     assert fresh[0].score != pytest.approx(top[0].score, abs=1e-3)
-    with pytest.raises(ValueError, match='4 labels'):
-        predict_topk(loaded, video, labels=labels[:4])
+    assert len(fresh) == num_classes
+    with pytest.raises(ValueError, match=f'{num_classes - 1} labels'):
+        predict_topk(loaded, video, labels=labels[:-1])
 
 
 def test_init_model_errors(tmp_path):

@@ -11,7 +11,16 @@ import torch
 import torch.nn as nn
 
 CONFIG = osp.join(osp.dirname(__file__), 'configs', 'tiny_a2_recognizer.py')
-NUM_CLASSES = 5
+
+
+def config_value(key: str):
+    """A value of the test config by dotted key, e.g.
+    ``'model.cls_head.num_classes'``."""
+    from mmengine.config import Config
+    value = Config.fromfile(CONFIG)
+    for part in key.split('.'):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
 
 
 def make_video(path: str,
@@ -36,7 +45,7 @@ def make_video(path: str,
     return path
 
 
-def make_label_map(path: str, num_classes: int = NUM_CLASSES) -> List[str]:
+def make_label_map(path: str, num_classes: int) -> List[str]:
     """Write ``class_0 ... class_{k-1}``, one per line; return them."""
     labels = [f'class_{i}' for i in range(num_classes)]
     with open(path, 'w') as f:
@@ -49,6 +58,12 @@ def save_checkpoint(model: nn.Module, path: str) -> str:
     torch.save({'state_dict': model.state_dict(),
                 'meta': {'epoch': 1, 'iter': 1}}, path)
     return path
+
+
+def distinct_bias(num_classes: int, seed: int = 0) -> List[float]:
+    """Distinct head biases in a shuffled order (0.3 apart)."""
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.randperm(num_classes, generator=gen).float() * 0.3).tolist()
 
 
 def fix_head_scores(model: nn.Module, bias: Sequence[float]) -> None:

@@ -1,4 +1,4 @@
-"""tools/demo.py on a tiny A² recognizer: labels printed in score order for
+"""tools/demo.py on a small A² recognizer: labels printed in score order for
 one video, a folder and a list; labelled mp4 and GIF outputs."""
 import os
 import subprocess
@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from a2mm.apis import init_model
-from tests.data.tiny_a2 import (CONFIG, fix_head_scores, load_tool,
-                                make_label_map, make_video, save_checkpoint)
+from tests.data.tiny_a2 import (CONFIG, config_value, distinct_bias,
+                                fix_head_scores, load_tool, make_label_map,
+                                make_video, save_checkpoint)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-BIAS = [0.3, 2.0, -1.0, 1.2, 0.7]
+BIAS = distinct_bias(config_value('model.cls_head.num_classes'))
 
 
 @pytest.fixture(scope='module')
@@ -31,7 +32,7 @@ def files(tmp_path_factory):
     return dict(
         root=root,
         videos=videos,
-        labels=make_label_map(str(root / 'labels.txt')),
+        labels=make_label_map(str(root / 'labels.txt'), len(BIAS)),
         label_file=str(root / 'labels.txt'),
         ckpt=save_checkpoint(model, str(root / 'tiny.pth')))
 

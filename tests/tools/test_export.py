@@ -1,4 +1,4 @@
-"""tools/deployment/export_onnx.py on a tiny A² recognizer: the ONNX graph
+"""tools/deployment/export_onnx.py on a small A² recognizer: the ONNX graph
 (and the TorchScript trace) give PyTorch's scores, at a second batch size
 too."""
 import re
@@ -9,9 +9,12 @@ import pytest
 import torch
 
 from a2mm.apis import ScoresWrapper, init_model
-from tests.data.tiny_a2 import CONFIG, load_tool, save_checkpoint
+from tests.data.tiny_a2 import (CONFIG, config_value, load_tool,
+                                save_checkpoint)
 
-SHAPE = (1, 1, 3, 4, 32, 32)  # B V C T H W
+# B V C T H W: one view of the test pipeline's clip.
+SHAPE = (1, 1, 3, config_value('test_pipeline.1.clip_len'), 32, 32)
+NUM_CLASSES = config_value('model.cls_head.num_classes')
 
 
 @pytest.fixture(scope='module')
@@ -45,7 +48,7 @@ def test_onnx_and_torchscript_match_pytorch(checkpoint, tmp_path, capsys):
     session = ort.InferenceSession(
         onnx_file, providers=['CPUExecutionProvider'])
     got = session.run(None, {'inputs': x.numpy()})[0]
-    assert got.shape == (3, 5)
+    assert got.shape == (3, NUM_CLASSES)
     np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4)
     assert np.abs(ref[0] - ref[1]).max() > 1e-4
     traced = torch.jit.load(ts_file)
@@ -56,16 +59,16 @@ def test_onnx_and_torchscript_match_pytorch(checkpoint, tmp_path, capsys):
 def test_softmax_static_batch(checkpoint, tmp_path, capsys):
     tool = load_tool('tools/deployment/export_onnx.py')
     onnx_file = str(tmp_path / 'prob.onnx')
+    shape = (2, 2) + SHAPE[2:]
     assert tool.main([
-        CONFIG, checkpoint, '--shape', '2', '2', '3', '4', '32', '32',
-        '--out', onnx_file, '--softmax', '--static-batch'
+        CONFIG, checkpoint, '--shape', *map(str, shape), '--out', onnx_file,
+        '--softmax', '--static-batch'
     ]) == 0
     assert 'batch sizes [2]' in capsys.readouterr().out
     session = ort.InferenceSession(
         onnx_file, providers=['CPUExecutionProvider'])
-    probs = session.run(None, {'inputs': np.zeros((2, 2, 3, 4, 32, 32),
-                                                  np.float32)})[0]
-    assert probs.shape == (4, 5)
+    probs = session.run(None, {'inputs': np.zeros(shape, np.float32)})[0]
+    assert probs.shape == (4, NUM_CLASSES)
     np.testing.assert_allclose(probs.sum(1), np.ones(4), atol=1e-5)
 
 

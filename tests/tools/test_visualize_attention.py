@@ -1,22 +1,30 @@
-"""tools/analysis/visualize_attention.py on a tiny A² recognizer writes a PNG
-grid of the documented size."""
+"""tools/analysis/visualize_attention.py on a small A² recognizer writes a
+PNG grid of the documented size."""
 import inspect
 
 import cv2
 import pytest
 
-from a2mm.apis import init_model, render_attention_grid
+from a2mm.apis import extract_attention, init_model, render_attention_grid
 from tests.data.tiny_a2 import (CONFIG, load_tool, make_video,
                                 save_checkpoint)
 
 
 @pytest.fixture(scope='module')
 def inputs(tmp_path_factory):
+    """A video, a checkpoint, and the shapes of the model's maps on it."""
     root = tmp_path_factory.mktemp('attn')
+    model = init_model(CONFIG)
+    video = make_video(str(root / 'clip.mp4'))
+    frames, maps = extract_attention(model, video)
     return dict(
         root=root,
-        video=make_video(str(root / 'clip.mp4')),
-        ckpt=save_checkpoint(init_model(CONFIG), str(root / 'tiny.pth')))
+        video=video,
+        ckpt=save_checkpoint(model, str(root / 'tiny.pth')),
+        frame_size=frames.shape[1:3],
+        # name -> (n, time steps)
+        shapes={k: tuple(v.gather.shape[:2])
+                for k, v in maps.items()})
 
 
 def _layout_defaults():
@@ -27,36 +35,42 @@ def _layout_defaults():
 def test_png_grid_size(inputs, capsys):
     tool = load_tool('tools/analysis/visualize_attention.py')
     out = str(inputs['root'] / 'grid.png')
-    cell = 40
+    cell, k, max_frames = 40, 3, 3
     tool.main([
         CONFIG, inputs['ckpt'], inputs['video'], '--out', out,
-        '--descriptors', '3', '--cell-size',
-        str(cell)
+        '--descriptors',
+        str(k), '--cell-size',
+        str(cell), '--max-frames',
+        str(max_frames)
     ])
     image = cv2.imread(out)
     assert image is not None
     label_w, title_h = _layout_defaults()
-    # Tiny model: layer1.1's block has n=2 descriptors on 4 time steps,
-    # layer2.0's and layer2.1's n=4 on 2 steps; frames are 32x32 (square
-    # cells).
-    rows = [1 + 2 * 2, 1 + 2 * 3, 1 + 2 * 3]
-    assert image.shape == (sum(title_h + r * cell for r in rows),
-                           label_w + 4 * cell, 3)
-    assert ('backbone.layer1.1.a2_block, backbone.layer2.0.a2_block, '
-            'backbone.layer2.1.a2_block') in capsys.readouterr().out
+    h, w = inputs['frame_size']
+    cell_w = round(cell * w / h)
+    # Per block: a title strip, a frame row and two rows per descriptor;
+    # columns: the block's time steps, at most max_frames.
+    height = sum(title_h + (1 + 2 * min(k, n)) * cell
+                 for n, _ in inputs['shapes'].values())
+    columns = max(min(t, max_frames) for _, t in inputs['shapes'].values())
+    assert image.shape == (height, label_w + columns * cell_w, 3)
+    assert ', '.join(inputs['shapes']) in capsys.readouterr().out
 
 
-def test_chosen_blocks_and_descriptor_ids(inputs, capsys):
+def test_chosen_block_and_descriptor_ids(inputs):
     tool = load_tool('tools/analysis/visualize_attention.py')
     out = str(inputs['root'] / 'one_block.png')
+    name = list(inputs['shapes'])[-1]
     tool.main([
         CONFIG, inputs['ckpt'], inputs['video'], '--out', out, '--blocks',
-        'backbone.layer2.1.a2_block', '--descriptor-ids', '3', '--cell-size', '32',
+        name, '--descriptor-ids', '0', '1', '--cell-size', '32',
         '--max-frames', '1'
     ])
     label_w, title_h = _layout_defaults()
-    assert cv2.imread(out).shape == (title_h + 3 * 32, label_w + 32, 3)
-    with pytest.raises(KeyError, match='backbone.layer1.1.a2_block'):
+    h, w = inputs['frame_size']
+    assert cv2.imread(out).shape == (title_h + 5 * 32,
+                                     label_w + round(32 * w / h), 3)
+    with pytest.raises(KeyError, match=list(inputs['shapes'])[0]):
         tool.main([
             CONFIG, inputs['ckpt'], inputs['video'], '--blocks', 'a2_x'
         ])
@@ -65,6 +79,8 @@ def test_chosen_blocks_and_descriptor_ids(inputs, capsys):
 def test_list_blocks(inputs, capsys):
     tool = load_tool('tools/analysis/visualize_attention.py')
     tool.main([CONFIG, inputs['ckpt'], inputs['video'], '--list-blocks'])
-    out = capsys.readouterr().out
-    assert 'backbone.layer1.1.a2_block: in_channels=8' in out
-    assert 'backbone.layer2.1.a2_block: in_channels=16' in out
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(':')[0] for line in printed[-len(inputs['shapes']):]
+            ] == list(inputs['shapes'])
+    n = list(inputs['shapes'].values())[0][0]
+    assert f'num_descriptors={n}' in printed[-len(inputs['shapes'])]
