@@ -7,7 +7,9 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-__all__ = ['OUTPUT_SUFFIXES', 'read_frames', 'draw_text', 'write_labelled_video']
+__all__ = [
+    'OUTPUT_SUFFIXES', 'read_frames', 'draw_text', 'write_labelled_video'
+]
 
 #: Output formats :func:`write_labelled_video` can write.
 OUTPUT_SUFFIXES = ('.mp4', '.avi', '.gif')

@@ -2,6 +2,7 @@
 recorder hooks the right blocks without changing the output, and the grid
 has the documented size."""
 import inspect
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -140,3 +141,37 @@ def test_grid_size(k, max_frames):
                                    expected_w, expected_h)
     # The cells are drawn: the grid is not the blank background.
     assert (grid < 250).mean() > 0.5
+
+
+def test_extract_attention_2d_model_stacks_frames(tmp_path):
+    """A frame-level (TSN-style) model: its 2D A² blocks see one frame per
+    batch entry; the frames are laid out along time."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs/_base_/models/tsn_a2_r50.py'))
+    cfg.merge_from_dict(
+        dict(
+            model=dict(
+                backbone=dict(depth=18, a2=((0, 0), (0, 1), (0, 0), (0, 0))),
+                cls_head=dict(in_channels=512)),
+            test_pipeline=[
+                dict(type='DecordInit'),
+                dict(type='SampleFrames', clip_len=1, frame_interval=1,
+                     num_clips=3, test_mode=True),
+                dict(type='DecordDecode'),
+                dict(type='Resize', scale=(-1, 32)),
+                dict(type='CenterCrop', crop_size=32),
+                dict(type='FormatShape', input_format='NCHW'),
+                dict(type='PackActionInputs')
+            ]))
+    model = init_model(cfg)
+    frames, maps = extract_attention(model,
+                                     make_video(str(tmp_path / 'clip.mp4')))
+    assert frames.shape == (3, 32, 32, 3)
+    (name, block_maps), = maps.items()
+    assert name == 'backbone.layer2.1.a2_block'
+    # 128 channels -> n = 32; 3 frames of 4x4 positions at stride 8.
+    assert block_maps.gather.shape == (32, 3, 4, 4)
+    # Each frame is its own gather softmax in a 2D block.
+    torch.testing.assert_close(
+        block_maps.gather.sum((2, 3)), torch.ones(32, 3))

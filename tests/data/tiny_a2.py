@@ -54,7 +54,8 @@ def make_label_map(path: str, num_classes: int) -> List[str]:
 
 
 def save_checkpoint(model: nn.Module, path: str) -> str:
-    """Save ``model``'s weights as MMEngine does: ``{'state_dict', 'meta'}``."""
+    """Save ``model``'s weights as MMEngine does:
+    ``{'state_dict': ..., 'meta': ...}``."""
     torch.save({'state_dict': model.state_dict(),
                 'meta': {'epoch': 1, 'iter': 1}}, path)
     return path

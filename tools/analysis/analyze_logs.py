@@ -24,7 +24,8 @@ Examples::
     python tools/analysis/analyze_logs.py plot_curve \\
         work_dirs/a2_r50_ucf101 work_dirs/i3d_r50_ucf101 \\
         --keys loss acc/top1 --legend A2 I3D --out curves.png
-    python tools/analysis/analyze_logs.py cal_train_time work_dirs/a2_r50_ucf101
+    python tools/analysis/analyze_logs.py cal_train_time \\
+        work_dirs/a2_r50_ucf101
 """
 import argparse
 import glob
