@@ -2,7 +2,8 @@
 PNG-ready RGB grid.
 
 Layout (all sizes in pixels, so the image size is known in advance, see
-:func:`attention_grid_size`): one panel per block, stacked vertically.
+:func:`attention_grid_size`; the grid is widened when a block's title would
+not fit): one panel per block, stacked vertically.
 Each panel has
 
 * a title strip of ``title_height`` naming the block, its ``n`` and the
@@ -64,14 +65,19 @@ def select_descriptors(maps: AttentionMaps,
     return list(descriptors)
 
 
-def attention_grid_size(rows_per_block: Sequence[int], num_columns: int,
-                        cell_size: Tuple[int, int], label_width: int,
-                        title_height: int) -> Tuple[int, int]:
+def attention_grid_size(rows_per_block: Sequence[int],
+                        num_columns: int,
+                        cell_size: Tuple[int, int],
+                        label_width: int,
+                        title_height: int,
+                        min_width: int = 0) -> Tuple[int, int]:
     """``(width, height)`` in pixels of a grid whose panels have the given
     numbers of image rows (``1 + 2 * descriptors`` each), ``num_columns``
-    columns at most and cells of ``cell_size = (width, height)``."""
+    columns at most and cells of ``cell_size = (width, height)``; at least
+    ``min_width`` wide (the renderer passes its widest title, so that a
+    narrow grid does not cut it)."""
     cell_w, cell_h = cell_size
-    width = label_width + num_columns * cell_w
+    width = max(label_width + num_columns * cell_w, min_width)
     height = sum(title_height + rows * cell_h for rows in rows_per_block)
     return width, height
 
@@ -144,18 +150,24 @@ def render_attention_grid(frames: np.ndarray,
         ).astype(int)
         panels.append((name, block_maps,
                        select_descriptors(block_maps, descriptors), columns))
+    scale = max(0.3, min(0.5, cell_size / 200))
+    titles = [
+        f'{name}  (n={m.gather.shape[0]}, maps '
+        f'{"x".join(map(str, m.gather.shape[1:]))})'
+        for name, m, _, _ in panels
+    ]
+    title_w = max(
+        cv2.getTextSize(t, _FONT, scale, 1)[0][0] for t in titles) + 8
     num_columns = max(len(p[3]) for p in panels)
     grid_w, grid_h = attention_grid_size(
         [1 + 2 * len(p[2]) for p in panels], num_columns,
-        (cell_w, cell_size), label_width, title_height)
+        (cell_w, cell_size), label_width, title_height, title_w)
     grid = np.full((grid_h, grid_w, 3), 255, np.uint8)
-    scale = max(0.3, min(0.5, cell_size / 200))
 
     top = 0
-    for name, block_maps, chosen, columns in panels:
-        n, steps, h, w = block_maps.gather.shape
-        _put_text(grid, f'{name}  (n={n}, maps {steps}x{h}x{w})',
-                  (4, top + title_height - 7), scale)
+    for title, (_, block_maps, chosen, columns) in zip(titles, panels):
+        steps = block_maps.gather.shape[1]
+        _put_text(grid, title, (4, top + title_height - 7), scale)
         top += title_height
         # Input frame at the centre of each block time step.
         frame_ids = [

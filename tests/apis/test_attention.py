@@ -124,7 +124,7 @@ def test_select_descriptors():
 def test_grid_size(k, max_frames):
     frames = np.zeros((6, 20, 30, 3), np.uint8)  # non-square frames
     maps = {'a': _maps(4, t=6), 'b': _maps(2, t=3)}
-    cell = 24
+    cell = 48  # wide enough that the columns, not the titles, set the width
     grid = render_attention_grid(
         frames, maps, descriptors=k, max_frames=max_frames, cell_size=cell)
     defaults = inspect.signature(render_attention_grid).parameters
@@ -175,3 +175,18 @@ def test_extract_attention_2d_model_stacks_frames(tmp_path):
     # Each frame is its own gather softmax in a 2D block.
     torch.testing.assert_close(
         block_maps.gather.sum((2, 3)), torch.ones(32, 3))
+
+
+def test_narrow_grid_is_widened_to_fit_the_title():
+    frames = np.full((2, 16, 16, 3), 40, np.uint8)
+    name = 'backbone.layer3.1.a2_block'
+    grid = render_attention_grid(
+        frames, {name: _maps(4, t=2)}, descriptors=1, max_frames=1,
+        cell_size=16)
+    label_w = inspect.signature(
+        render_attention_grid).parameters['label_width'].default
+    assert grid.shape[1] > label_w + 16
+    title_strip = grid[:grid.shape[0] - 3 * 16]
+    # Text is drawn in the strip, and it ends before the right edge.
+    assert (title_strip < 128).any()
+    assert (title_strip[:, -4:] == 255).all()

@@ -35,7 +35,8 @@ def _layout_defaults():
 def test_png_grid_size(inputs, capsys):
     tool = load_tool('tools/analysis/visualize_attention.py')
     out = str(inputs['root'] / 'grid.png')
-    cell, k, max_frames = 40, 3, 3
+    # Cells wide enough that the columns, not a block title, set the width.
+    cell, k, max_frames = 64, 3, 4
     tool.main([
         CONFIG, inputs['ckpt'], inputs['video'], '--out', out,
         '--descriptors',
@@ -68,8 +69,10 @@ def test_chosen_block_and_descriptor_ids(inputs):
     ])
     label_w, title_h = _layout_defaults()
     h, w = inputs['frame_size']
-    assert cv2.imread(out).shape == (title_h + 5 * 32,
-                                     label_w + round(32 * w / h), 3)
+    image = cv2.imread(out)
+    assert image.shape[0] == title_h + 5 * 32
+    # One 32-pixel column: the grid is widened to fit the block's title.
+    assert image.shape[1] > label_w + round(32 * w / h)
     with pytest.raises(KeyError, match=list(inputs['shapes'])[0]):
         tool.main([
             CONFIG, inputs['ckpt'], inputs['video'], '--blocks', 'a2_x'
