@@ -1,0 +1,147 @@
+"""tools/data: UCF-101 and Kinetics-400 list builders on fake official files,
+the parallel video checker, and exclusion of the files it reports."""
+import importlib
+import os.path as osp
+import shutil
+import sys
+
+import pytest
+
+from tests.tools.e2e_helpers import REPO, make_videos
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
+build_ucf101 = importlib.import_module('build_ucf101_lists')
+build_kinetics = importlib.import_module('build_kinetics_lists')
+check_videos = importlib.import_module('check_videos')
+
+UCF_CLASSES = ['ApplyEyeMakeup', 'Archery', 'YoYo']
+
+
+def _write(path, text):
+    with open(path, 'w', newline='') as f:
+        f.write(text)
+    return str(path)
+
+
+def _official_ucf101(folder):
+    folder.mkdir()
+    _write(folder / 'classInd.txt',
+           ''.join(f'{i} {c}\n' for i, c in enumerate(UCF_CLASSES, 1)))
+    for split in (1, 2, 3):
+        _write(folder / f'trainlist0{split}.txt',
+               f'ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c0{split}.avi 1\r\n'
+               f'YoYo/v_YoYo_g09_c01.avi 3\r\n'
+               'Archery/v_Archery_g10_c01.avi 2\r\n')
+        _write(folder / f'testlist0{split}.txt',
+               'ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\n'
+               f'YoYo/v_YoYo_g0{split}_c02.avi\n')
+    return str(folder)
+
+
+def test_ucf101_lists_and_label_map(tmp_path):
+    official = _official_ucf101(tmp_path / 'official')
+    out = str(tmp_path / 'out')
+    build_ucf101.main(['--official-dir', official, '--out', out])
+    assert open(osp.join(out, 'label_map_ucf101.txt')).read().split() == \
+        UCF_CLASSES
+    train = open(osp.join(out, 'ucf101_train_split_2_videos.txt')).read()
+    assert train.splitlines() == [
+        'ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c02.avi 0',
+        'YoYo/v_YoYo_g09_c01.avi 2', 'Archery/v_Archery_g10_c01.avi 1'
+    ]
+    val = open(osp.join(out, 'ucf101_val_split_3_videos.txt')).read()
+    assert val.splitlines() == [
+        'ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi 0',
+        'YoYo/v_YoYo_g03_c02.avi 2'
+    ]
+
+
+def test_ucf101_exclusions_and_errors(tmp_path):
+    official = _official_ucf101(tmp_path / 'official')
+    report = _write(tmp_path / 'bad.txt',
+                    '# check_videos.py report\n'
+                    'YoYo/v_YoYo_g09_c01.avi\tunreadable: broken\n')
+    out = str(tmp_path / 'out')
+    build_ucf101.main(['--official-dir', official, '--out', out, '--splits',
+                       '1', '--exclude', report])
+    train = open(osp.join(out, 'ucf101_train_split_1_videos.txt')).read()
+    assert 'YoYo/v_YoYo_g09_c01.avi' not in train
+    assert len(train.splitlines()) == 2
+    # a label that disagrees with its class folder names file and line
+    _write(osp.join(official, 'trainlist01.txt'),
+           'Archery/v_Archery_g10_c01.avi 2\nYoYo/v_YoYo_g09_c01.avi 1\n')
+    with pytest.raises(ValueError, match=r'trainlist01.txt, line 2'):
+        build_ucf101.main(['--official-dir', official, '--out', out])
+
+
+KINETICS_HEADER = 'label,youtube_id,time_start,time_end,split,is_cc\n'
+
+
+def test_kinetics_lists_keep_existing_videos(tmp_path):
+    train_csv = _write(
+        tmp_path / 'train.csv', KINETICS_HEADER +
+        'zumba,aaa,10,20,train,0\n"playing guitar",bbb,0,10,train,0\n'
+        'abseiling,ccc,5,15,train,0\n')
+    val_csv = _write(tmp_path / 'val.csv',
+                     KINETICS_HEADER + 'abseiling,ddd,1,11,val,0\n'
+                     'zumba,eee,2,12,val,0\n')
+    videos = tmp_path / 'videos'
+    (videos / 'zumba').mkdir(parents=True)
+    (videos / 'zumba' / 'aaa_000010_000020.mp4').write_bytes(b'x')
+    (videos / 'abseiling').mkdir()
+    (videos / 'abseiling' / 'ccc_000005_000015.mp4').write_bytes(b'x')
+    report = _write(tmp_path / 'bad.txt',
+                    'abseiling/ccc_000005_000015.mp4\ttoo short\n')
+    out = str(tmp_path / 'out')
+    build_kinetics.main([
+        '--train-csv', train_csv, '--val-csv', val_csv, '--layout',
+        'by_class', '--video-dir-train', str(videos), '--out', out,
+        '--exclude', report
+    ])
+    assert open(osp.join(out, 'label_map_k400.txt')).read().splitlines() == \
+        ['abseiling', 'playing guitar', 'zumba']
+    # bbb is not on disk, ccc is excluded by the report
+    assert open(osp.join(out, 'kinetics400_train_list_videos.txt')).read() \
+        == 'zumba/aaa_000010_000020.mp4 2\n'
+    # no --video-dir-val: every row is listed, flat names would differ
+    assert open(osp.join(out, 'kinetics400_val_list_videos.txt')).read() \
+        .splitlines() == ['abseiling/ddd_000001_000011.mp4 0',
+                          'zumba/eee_000002_000012.mp4 2']
+
+
+def test_kinetics_csv_errors_name_file(tmp_path):
+    bad = _write(tmp_path / 'train.csv', 'label,youtube_id\nzumba,aaa\n')
+    with pytest.raises(ValueError, match=r"train.csv: missing columns"):
+        build_kinetics.main(['--train-csv', bad, '--val-csv', bad,
+                             '--out', str(tmp_path / 'out')])
+
+
+def test_check_videos_reports_bad_files_in_parallel(tmp_path, capsys):
+    root = tmp_path / 'videos'
+    make_videos(str(root), 'ok', 3, num_frames=16)
+    ok = root / 'ok'
+    (ok / 'empty.mp4').write_bytes(b'')
+    (ok / 'text.mp4').write_text('not a video')
+    data = (ok / 'v0.mp4').read_bytes()
+    (ok / 'truncated.mp4').write_bytes(data[:len(data) // 3])
+    make_videos(str(tmp_path / 'short'), 's', 1, num_frames=4)
+    shutil.copy(osp.join(tmp_path, 'short', 's', 'v0.mp4'),
+                ok / 'short.mp4')
+    report = str(tmp_path / 'report.txt')
+    check_videos.main(['--video-root', str(ok), '--min-frames', '8',
+                       '--nproc', '2', '--out', report])
+    assert '4 of 7 videos failed' in capsys.readouterr().out
+    lines = [line.split('\t') for line in open(report).read().splitlines()
+             if not line.startswith('#')]
+    reasons = dict(lines)
+    assert set(reasons) == {'empty.mp4', 'text.mp4', 'truncated.mp4',
+                            'short.mp4'}
+    assert reasons['empty.mp4'] == 'empty file'
+    assert reasons['short.mp4'].startswith('too short: 4 frames < 8')
+    assert reasons['text.mp4'].startswith('unreadable')
+    # an annotation list: only its files are checked, missing ones reported
+    _write(tmp_path / 'list.txt', 'v1.mp4 0\ngone.mp4 1\n')
+    check_videos.main(['--video-root', str(ok), '--ann-file',
+                       str(tmp_path / 'list.txt'), '--nproc', '1', '--out',
+                       report])
+    assert open(report).read().splitlines()[1:] == ['gone.mp4\tmissing']
