@@ -20,6 +20,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
+from a2mm.engine.bad_video_hook import enable_skip_bad_videos  # noqa: E402
+from a2mm.engine.config_check import check_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,6 +51,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=float,
         default=2,
         help='seconds each video is shown (with --show)')
+    parser.add_argument(
+        '--skip-bad-videos',
+        action='store_true',
+        help='leave videos that cannot be read out of the evaluation and '
+        'report them (default: stop with an error naming the file)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -96,12 +103,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         ]
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.skip_bad_videos:
+        enable_skip_bad_videos(cfg)
     return cfg
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_config(cfg, 'test')  # before any data is read (robustness.md)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.test()

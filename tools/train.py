@@ -21,6 +21,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
+from a2mm.engine.config_check import check_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,6 +116,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_config(cfg, 'train')  # before any data is read (robustness.md)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

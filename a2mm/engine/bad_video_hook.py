@@ -24,7 +24,7 @@ from mmengine.runner import IterBasedTrainLoop
 from ..datasets.robust_video_dataset import REPLACED_KEY
 from .skipped_videos_metric import SkippedVideosMetric
 
-__all__ = ['BadVideoHook', 'dataset_skips_bad_videos']
+__all__ = ['BadVideoHook', 'dataset_skips_bad_videos', 'enable_skip_bad_videos']
 
 
 def dataset_skips_bad_videos(dataset: Any) -> bool:
@@ -36,6 +36,27 @@ def dataset_skips_bad_videos(dataset: Any) -> bool:
         getattr(dataset, 'dataset', None)
     ]
     return any(d is not None and dataset_skips_bad_videos(d) for d in inner)
+
+
+def enable_skip_bad_videos(cfg: Any, loader: str = 'test_dataloader') -> None:
+    """Set ``<loader>.dataset.skip_bad_videos=True`` and make sure the
+    config has a :class:`BadVideoHook` (``tools/test.py
+    --skip-bad-videos``).
+
+    Raises:
+        ValueError: the dataset is not a ``RobustVideoDataset``: MMAction2's
+            ``VideoDataset`` cannot skip a video.
+    """
+    dataset = cfg[loader]['dataset']
+    if dataset.get('type') != 'RobustVideoDataset':
+        raise ValueError(
+            f'{loader}.dataset.type is {dataset.get("type")!r}; skipping bad '
+            "videos needs type='RobustVideoDataset'")
+    dataset['skip_bad_videos'] = True
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == 'BadVideoHook' for h in hooks):
+        hooks.append(dict(type='BadVideoHook'))
+    cfg['custom_hooks'] = hooks
 
 
 @HOOKS.register_module()

@@ -281,6 +281,22 @@ def _check_model(cfg: Config, problems: List[str]) -> None:
             f'input); set model.cls_head.in_channels={out.shape[1]}')
 
 
+def _link_num_classes(cfg: Config) -> None:
+    """Give each ``RobustVideoDataset`` without ``num_classes`` the head's,
+    so that its labels are range-checked when the list is parsed (a label
+    beyond the classifier is otherwise an ``IndexError: Target 7 is out of
+    bounds`` inside the loss, after the first batch is decoded)."""
+    num_classes = ((cfg.get('model') or {}).get('cls_head') or {}).get(
+        'num_classes')
+    if not isinstance(num_classes, int):
+        return
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        if dataset.get('type') == 'RobustVideoDataset' and \
+                dataset.get('num_classes') is None:
+            dataset['num_classes'] = num_classes
+
+
 def check_config(cfg: Config,
                  mode: str = 'train',
                  build_model: bool = True) -> None:
@@ -292,6 +308,10 @@ def check_config(cfg: Config,
         build_model (bool): also build the model and check
             backbone/head channels (a dry forward on a tiny input, a second
             or so for a ResNet-50). Defaults to True.
+
+    Also sets ``num_classes`` of every ``RobustVideoDataset`` that has none
+    to ``model.cls_head.num_classes``, so that labels outside the classifier
+    are reported with file and line when the annotation list is parsed.
 
     Raises:
         ConfigError: listing every problem found, each as
@@ -325,6 +345,7 @@ def check_config(cfg: Config,
             node = ConfigDict({k: v for k, v in node.items() if v})
         for path, typed, reg in _typed_dicts(node, key, registry):
             _check_typed(path, typed, reg, problems)
+    _link_num_classes(cfg)
     if problems:
         raise ConfigError('config errors (found before building anything):'
                           '\n  ' + '\n  '.join(problems))

@@ -22,3 +22,13 @@ visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
+
+# Fault tolerance (docs/robustness.md): report bad videos (training replaces
+# them; testing with skip_bad_videos=True reports the skipped ones in the
+# metrics), re-seed every iteration so that a resumed run is exact, and
+# check a loaded checkpoint against the model before copying its weights.
+custom_hooks = [
+    dict(type='BadVideoHook'),
+    dict(type='ResumeSeedHook'),
+    dict(type='CheckpointShapeCheckHook')
+]

@@ -130,3 +130,20 @@ def test_a2_position_that_does_not_exist(a2):
     cfg = tiny_config(a2=a2)
     cfg.model.backbone.type = 'A2ResNet3d'
     assert 'model.backbone.a2' in errors(cfg)
+
+
+def test_dataset_learns_num_classes_from_head(tmp_path):
+    """A label beyond the classifier is found when the list is parsed."""
+    from mmaction.registry import DATASETS
+    from mmengine.registry import DefaultScope
+
+    from a2mm.datasets import AnnotationError
+    ann = tmp_path / 'list.txt'
+    ann.write_text('a.mp4 0\nb.mp4 3\n')  # the head has 3 classes
+    cfg = tiny_config()
+    cfg.train_dataloader.dataset.ann_file = str(ann)
+    check_config(cfg)
+    assert cfg.train_dataloader.dataset.num_classes == 3
+    with pytest.raises(AnnotationError, match='line 2.*label 3 is out of'), \
+            DefaultScope.overwrite_default_scope('mmaction'):
+        DATASETS.build(cfg.train_dataloader.dataset)

@@ -4,7 +4,8 @@
 # The pipelines are the Kinetics ones (kinetics400_video.py) scaled down to
 # the small frames: short side 32 instead of 256, 32x32 crops, and a
 # 4 clips x 3 crops test with the scores averaged.
-dataset_type = 'VideoDataset'
+# VideoDataset + bad-video handling and checked lists (docs/robustness.md)
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/embedded'
 
 clip_len = 8

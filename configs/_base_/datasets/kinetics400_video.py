@@ -8,7 +8,8 @@
 # Not confirmed by the paper, taken from MMAction2's SlowOnly/I3D 8x8
 # recipes: frame stride 8, short side 256, 224x224 crops, 10 clips x 3 crops
 # at test time with the scores averaged.
-dataset_type = 'VideoDataset'
+# VideoDataset + bad-video handling and checked lists (docs/robustness.md)
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/kinetics400/videos_train'
 data_root_val = 'data/kinetics400/videos_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'

@@ -1,0 +1,171 @@
+"""Killed runs and determinism (issue 5 items 5 and 6), with the real
+``tools/train.py`` in subprocesses on tiny generated videos (CPU).
+
+- run A: uninterrupted, ``--deterministic --seed 0``, 9 iterations;
+- run B: the same again: bit-identical losses;
+- run C: the same, SIGKILLed *while writing* the iteration-6 checkpoint
+  (in the middle of the second pass over the data); then
+  ``tools/train.py ... --resume`` in the same work dir: it resumes from the
+  iteration-3 checkpoint (the only one kept, ``max_keep_ckpts=1``) and
+  ends with the same weights, losses and validation accuracy as A.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from mmengine.config import Config
+
+import a2mm  # noqa: F401  (allow-lists the checkpoint contents)
+
+from tests.fault_helpers import tiny_recognizer_config, write_list, write_video
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def config_file(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('killed')
+    root = str(tmp / 'videos')
+    os.makedirs(root)
+    entries = []
+    for i in range(10):
+        write_video(osp.join(root, f'v{i}.mp4'), 16, seed=i, label=i % 4)
+        entries.append((f'v{i}.mp4', i % 4))
+    train = write_list(str(tmp / 'train.txt'), entries)
+    val = write_list(str(tmp / 'val.txt'), entries[:4])
+    cfg = Config(tiny_recognizer_config(None, root, train, val))
+    cfg.pop('randomness')  # from --seed/--deterministic
+    cfg.pop('work_dir')
+    cfg.merge_from_dict({
+        'train_cfg.max_iters': 9,
+        'train_cfg.val_interval': 9,
+        'default_hooks.checkpoint.interval': 3,
+        # data augmentation (RandomCrop) runs in a worker, seeded by MMEngine
+        'train_dataloader.num_workers': 1,
+        'train_dataloader.persistent_workers': False,
+    })
+    cfg.val_dataloader = cfg.test_dataloader
+    cfg.val_cfg = dict(type='ValLoop')
+    cfg.val_evaluator = cfg.test_evaluator
+    cfg.log_processor = dict(by_epoch=False, window_size=1)
+    cfg.visualizer = dict(type='Visualizer',
+                          vis_backends=[dict(type='LocalVisBackend')])
+    cfg.custom_imports = dict(imports=['a2mm', 'tests.fault_inject'],
+                              allow_failed_imports=False)
+    path = str(tmp / 'tiny_faults.py')
+    cfg.dump(path)
+    return path
+
+
+def train(config, work_dir, *extra, stall=None):
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    if stall:
+        env['A2MM_STALL_SAVE'] = stall
+    return subprocess.Popen(
+        [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
+         '--work-dir', work_dir, '--seed', '0', '--deterministic', *extra],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+
+
+def finish(proc):
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-3000:]
+    return out
+
+
+def scalars(work_dir):
+    """(iteration -> loss, last acc/top1) from every run in work_dir."""
+    losses, top1 = {}, None
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                if 'loss' in row:
+                    losses[row['step']] = row['loss']
+                if 'acc/top1' in row:
+                    top1 = row['acc/top1']
+    return losses, top1
+
+
+def weights(path):
+    return torch.load(path, map_location='cpu',
+                      weights_only=True)['state_dict']
+
+
+@pytest.fixture(scope='module')
+def runs(config_file, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('runs')
+    work = {name: str(tmp / name) for name in 'ABC'}
+    proc_a = train(config_file, work['A'])
+    proc_c = train(config_file, work['C'], stall='iter_6')
+    marker = osp.join(work['C'], '.iter_6.pth.part.stalled')
+    deadline = time.time() + 240
+    while not osp.exists(marker):
+        assert proc_c.poll() is None, proc_c.communicate()[0][-3000:]
+        assert time.time() < deadline, 'the run never reached iteration 6'
+        time.sleep(0.05)
+    proc_c.send_signal(signal.SIGKILL)  # while it writes iter_6
+    proc_c.communicate()
+    killed = dict(
+        returncode=proc_c.returncode,
+        files=sorted(os.listdir(work['C'])),
+        last=open(osp.join(work['C'], 'last_checkpoint')).read().strip())
+    finish(proc_a)
+    proc_b = train(config_file, work['B'])
+    resumed = finish(train(config_file, work['C'], '--resume'))
+    finish(proc_b)
+    return work, killed, resumed
+
+
+def test_kill_while_saving_leaves_last_checkpoint_intact(runs):
+    work, killed, _ = runs
+    assert killed['returncode'] == -signal.SIGKILL
+    assert killed['last'] == osp.join(work['C'], 'iter_3.pth')
+    assert 'iter_3.pth' in killed['files']
+    assert 'iter_6.pth' not in killed['files']  # only the hidden .part
+    assert '.iter_6.pth.part' in killed['files']
+
+
+def test_resumed_run_ends_like_uninterrupted_run(runs):
+    work, _, resumed = runs
+    assert 'resumed epoch: 0, iter: 3' in resumed
+    final_a = weights(osp.join(work['A'], 'iter_9.pth'))
+    final_c = weights(osp.join(work['C'], 'iter_9.pth'))
+    assert final_a.keys() == final_c.keys()
+    for key in final_a:
+        assert torch.equal(final_a[key], final_c[key]), key
+    losses_a, top1_a = scalars(work['A'])
+    losses_c, top1_c = scalars(work['C'])
+    assert sorted(losses_a) == list(range(1, 10))
+    assert all(losses_c[i] == losses_a[i] for i in range(4, 10))
+    assert top1_a is not None and top1_c == top1_a
+
+
+def test_deterministic_runs_give_identical_losses(runs):
+    work, _, _ = runs
+    losses_a, _ = scalars(work['A'])
+    losses_b, _ = scalars(work['B'])
+    assert len(losses_a) == 9 and losses_a == losses_b
+
+
+def test_test_tool_skip_bad_videos_flag(config_file):
+    """``tools/test.py --skip-bad-videos`` sets the dataset flag and the
+    hook that keeps skipped videos out of the metrics."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'a2mm_test_tool', osp.join(REPO, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = tool.parse_args([config_file, 'x.pth', '--skip-bad-videos'])
+    cfg = tool.merge_args(Config.fromfile(config_file), args)
+    assert cfg.test_dataloader.dataset.skip_bad_videos is True
+    assert [h['type'] for h in cfg.custom_hooks].count('BadVideoHook') == 1
