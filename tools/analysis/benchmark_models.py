@@ -1,0 +1,222 @@
+"""Training speed and peak memory of whole video models, side by side.
+
+Default: the A²-ResNet-50 Kinetics model against the I3D ResNet-50 and the
+non-local I3D ResNet-50 baselines, at the Kinetics config's input size (one
+clip of ``clip_len`` x crop from its val pipeline, see get_flops.py)::
+
+    python tools/analysis/benchmark_models.py [CONFIG ...] [--batch 1]
+        [--iters 3] [--shape T H W] [--threads 1]
+
+Speed: one training step = forward to class scores, cross-entropy on random
+labels, backward (no optimiser step), in ``train()`` mode, with
+``--threads`` intra-op threads (default 1: on a CPU shared with other
+processes, OpenMP's per-op barriers then dominate the many small element-wise
+ops and the figures measure contention, not the models). The models take
+turns step by step (round robin) so that load from other processes on a
+shared machine hits them alike; the median step time gives clips/s.
+
+Peak memory: each model runs one step in a fresh Python process; the figure
+is that process's peak resident set size (``ru_maxrss``) during the step
+minus its resident size just before it (after building the model and the
+input), i.e. what activations, gradients and workspace add (allocator
+dependent: differences of a few tens of MiB are noise). Beside it, the bytes
+of the distinct tensors that autograd saves for the backward pass
+(``torch.autograd.graph.saved_tensors_hooks``, parameters excluded), which
+is exact, and the parameters' own memory.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from get_flops import build_model, input_shape_of  # noqa: E402
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DEFAULT_CONFIGS = [
+    osp.join(ROOT, 'configs', name) for name in (
+        'a2_r50_kinetics.py', 'i3d_r50_kinetics.py',
+        'nl_i3d_r50_kinetics.py')
+]
+
+
+def prepare(config: str, batch: int,
+            shape: Optional[Sequence[int]]) -> Tuple[nn.Module, torch.Tensor,
+                                                     torch.Tensor]:
+    """Model in train mode (randomly initialised: no checkpoint is read),
+    an input batch and labels."""
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.pretrained = None
+    view = input_shape_of(cfg, shape)
+    model = build_model(cfg).train()
+    inputs = torch.randn((batch, ) + view[1:])
+    labels = torch.randint(cfg.model.cls_head.num_classes, (batch, ))
+    return model, inputs, labels
+
+
+def train_step(model: nn.Module, inputs: torch.Tensor,
+               labels: torch.Tensor) -> float:
+    """One forward+backward; returns its wall time in seconds."""
+    start = time.perf_counter()
+    scores = model(inputs, mode='tensor', stage='head')
+    F.cross_entropy(scores, labels).backward()
+    elapsed = time.perf_counter() - start
+    model.zero_grad(set_to_none=True)
+    return elapsed
+
+
+def _rss_bytes() -> int:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def memory_worker(config: str, batch: int,
+                  shape: Optional[Sequence[int]]) -> Dict[str, int]:
+    """Run in a fresh process: peak RSS growth of one training step, and
+    the bytes of the distinct tensors autograd saves for the backward pass
+    (parameters excluded), which do not depend on the allocator."""
+    model, inputs, labels = prepare(config, batch, shape)
+    param_storages = {p.untyped_storage().data_ptr()
+                      for p in model.parameters()}
+    saved: Dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in param_storages:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    before = _rss_bytes()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        train_step(model, inputs, labels)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    return dict(
+        step_peak=peak - before, saved=sum(saved.values()), params=params)
+
+
+def measure_memory(config: str, batch: int,
+                   shape: Optional[Sequence[int]]) -> Dict[str, int]:
+    command = [sys.executable, __file__, '--memory-worker', config,
+               '--batch', str(batch), '--threads',
+               str(torch.get_num_threads())]
+    if shape:
+        command += ['--shape'] + [str(s) for s in shape]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f'memory run of {config} failed:\n'
+                           f'{result.stderr[-2000:]}')
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def benchmark(configs: Sequence[str], batch: int, iters: int, warmup: int,
+              shape: Optional[Sequence[int]],
+              memory: bool = True) -> List[Dict]:
+    prepared = [prepare(c, batch, shape) for c in configs]
+    times: List[List[float]] = [[] for _ in configs]
+    for it in range(warmup + iters):
+        for i, (model, inputs, labels) in enumerate(prepared):
+            elapsed = train_step(model, inputs, labels)
+            if it >= warmup:
+                times[i].append(elapsed)
+    rows = []
+    for config, (model, inputs, _), step_times in zip(configs, prepared,
+                                                      times):
+        median = statistics.median(step_times)
+        rows.append(
+            dict(
+                config=osp.relpath(config, ROOT),
+                input=tuple(inputs.shape),
+                step_s=median,
+                clips_per_s=batch / median,
+                times=step_times))
+    del prepared
+    if memory:
+        for row, config in zip(rows, configs):
+            row.update(measure_memory(config, batch, shape))
+    return rows
+
+
+def report(rows: Sequence[Dict]) -> str:
+    ref = rows[0]
+    lines = [
+        '| model | input (N, V, C, T, H, W) | fwd+bwd s/step (median) | '
+        f'clips/s | speed vs {osp.basename(ref["config"])} | '
+        'peak step memory (MiB) | saved for backward (MiB) | '
+        'params (MiB) |',
+        '|---|---|---:|---:|---:|---:|---:|---:|'
+    ]
+    for row in rows:
+        memory = ' | '.join(
+            f'{row[key] / 2**20:.0f}' if key in row else '-'
+            for key in ('step_peak', 'saved', 'params'))
+        lines.append(
+            f'| {row["config"]} | {row["input"]} | {row["step_s"]:.2f} | '
+            f'{row["clips_per_s"]:.3f} | '
+            f'{ref["step_s"] / row["step_s"]:.2f}x | {memory} |')
+    lines.append('')
+    for row in rows[1:]:
+        lines.append(f'{osp.basename(ref["config"])} speed / '
+                     f'{osp.basename(row["config"])} speed = '
+                     f'{row["step_s"] / ref["step_s"]:.3f}')
+    lines.append(f'(torch {torch.__version__}, {torch.get_num_threads()} '
+                 f'threads, load average {os.getloadavg()[0]:.1f}; step times: ' + '; '.join(
+                     f'{osp.basename(r["config"])} ' + ' '.join(
+                         f'{t:.2f}' for t in r['times']) for r in rows) + ')')
+    lines.append('Peak step memory: peak RSS growth of one training step in '
+                 'a fresh process (ru_maxrss minus RSS before the step). '
+                 'Saved for backward: distinct tensors autograd keeps for '
+                 'the backward pass (saved_tensors_hooks), parameters '
+                 'excluded.')
+    return '\n'.join(lines)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        'configs',
+        nargs='*',
+        default=DEFAULT_CONFIGS,
+        help='configs, the first is the reference (default: A2-R50, I3D-R50,'
+        ' NL-I3D-R50 Kinetics)')
+    parser.add_argument('--batch', type=int, default=1, help='clips/step')
+    parser.add_argument('--iters', type=int, default=3, help='timed steps')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument(
+        '--shape', type=int, nargs='+', help='T H W (default: config)')
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='torch intra-op threads (default: 1)')
+    parser.add_argument(
+        '--no-memory', action='store_true', help='skip the memory runs')
+    parser.add_argument('--memory-worker', metavar='CONFIG',
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> List[Dict]:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.memory_worker:
+        print(json.dumps(memory_worker(args.memory_worker, args.batch,
+                                       args.shape)))
+        return []
+    rows = benchmark(args.configs, args.batch, args.iters, args.warmup,
+                     args.shape, not args.no_memory)
+    print(report(rows))
+    return rows
+
+
+if __name__ == '__main__':
+    main()
