@@ -4,7 +4,15 @@ Importing this package registers every a2mm module in MMAction2's registries,
 so a config needs only
 ``custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)``.
 """
-import mmaction.models  # noqa: F401  (fills MMAction2's registries first)
+import warnings
+
+with warnings.catch_warnings():
+    # mmcv-lite has no compiled ops, so mmcv's transformer bricks warn at
+    # import that MultiScaleDeformableAttention is missing; nothing in a2mm or
+    # in MMAction2's recognizers uses it. Remove with a full mmcv build.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    import mmaction.models  # noqa: F401  (fills MMAction2's registries)
 
 from . import engine  # noqa: F401  (safe checkpoint loading, hooks)
 from . import datasets  # noqa: F401  (RobustVideoDataset)

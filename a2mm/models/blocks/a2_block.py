@@ -166,6 +166,8 @@ class A2Block(nn.Module):
                 f'chunk_size={self.chunk_size}')
 
     def _check_input(self, x: torch.Tensor) -> None:
+        if torch.jit.is_tracing():  # shapes are traced values, not ints
+            return
         if x.dim() not in (3, 4, 5):
             raise ValueError(
                 'A2Block expects a (B, C, *spatial) tensor with 1, 2 or 3 '
