@@ -8,13 +8,11 @@ as in :class:`~a2mm.models.backbones.A2ResNet3d`.
 """
 from typing import Dict, Optional
 
-import torch.nn as nn
 from mmaction.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmengine.logging import MMLogger
 
 from a2mm.registry import register_model
-from .a2_stages import (A2Flags, A2ResidualMixin, a2_blocks_of,
-                        add_a2_blocks, expand_a2_flags)
+from .a2_stages import A2Flags, A2ResidualMixin, A2StagesMixin
 from .checkpoint_report import load_checkpoint_with_report
 
 __all__ = ['A2ResNet', 'A2BasicBlock', 'A2Bottleneck']
@@ -29,7 +27,7 @@ class A2Bottleneck(A2ResidualMixin, Bottleneck):
 
 
 @register_model
-class A2ResNet(ResNet):
+class A2ResNet(A2StagesMixin, ResNet):
     """2D ResNet with A² blocks after chosen residual blocks.
 
     Input ``(B, C_in, H, W)`` (for TSN, ``B`` = clips x segments); output as
@@ -71,19 +69,8 @@ class A2ResNet(ResNet):
                  a2_cfg: Optional[Dict] = None,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.a2_stages = expand_a2_flags(a2, self.stage_blocks)
-        self.a2_cfg = a2_cfg
-        layers = [getattr(self, name) for name in self.res_layers]
         # ResNet's stage i has 64 * 2**i planes (mmaction resnet.py).
-        channels = [
-            self.block.expansion * 64 * 2**i for i in range(len(layers))
-        ]
-        add_a2_blocks(layers, channels, self.a2_stages, a2_cfg)
-
-    @property
-    def a2_blocks(self) -> nn.ModuleList:
-        """The A² blocks, in order (a view; they live in the res blocks)."""
-        return nn.ModuleList(a2_blocks_of(self))
+        self._add_a2(a2, a2_cfg, 64)
 
     def init_weights(self) -> None:
         """Initialise as ``ResNet``, keeping A² blocks at identity unless a
@@ -93,5 +80,4 @@ class A2ResNet(ResNet):
                                         MMLogger.get_current_instance())
             return
         super().init_weights()
-        for block in a2_blocks_of(self):
-            block.zero_init_last()
+        self._zero_init_a2()

@@ -8,14 +8,12 @@ argument of ``ResNet3d`` works unchanged; ``a2=`` / ``a2_cfg=`` mirror
 """
 from typing import Dict, Optional
 
-import torch.nn as nn
 from mmaction.models.backbones.resnet3d import (BasicBlock3d, Bottleneck3d,
                                                 ResNet3d)
 from mmengine.logging import MMLogger
 
 from a2mm.registry import register_model
-from .a2_stages import (A2Flags, A2ResidualMixin, a2_blocks_of,
-                        add_a2_blocks, expand_a2_flags)
+from .a2_stages import A2Flags, A2ResidualMixin, A2StagesMixin
 from .checkpoint_report import load_checkpoint_with_report
 
 __all__ = ['A2ResNet3d', 'A2BasicBlock3d', 'A2Bottleneck3d']
@@ -30,7 +28,7 @@ class A2Bottleneck3d(A2ResidualMixin, Bottleneck3d):
 
 
 @register_model
-class A2ResNet3d(ResNet3d):
+class A2ResNet3d(A2StagesMixin, ResNet3d):
     """ResNet3d (I3D) with A² blocks after chosen residual blocks.
 
     Input ``(B, C_in, T, H, W)``; output as ``ResNet3d`` (the features of
@@ -80,19 +78,7 @@ class A2ResNet3d(ResNet3d):
                  a2_cfg: Optional[Dict] = None,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.a2_stages = expand_a2_flags(a2, self.stage_blocks)
-        self.a2_cfg = a2_cfg
-        layers = [getattr(self, name) for name in self.res_layers]
-        channels = [
-            self.block.expansion * self.base_channels * 2**i
-            for i in range(len(layers))
-        ]
-        add_a2_blocks(layers, channels, self.a2_stages, a2_cfg)
-
-    @property
-    def a2_blocks(self) -> nn.ModuleList:
-        """The A² blocks, in order (a view; they live in the res blocks)."""
-        return nn.ModuleList(a2_blocks_of(self))
+        self._add_a2(a2, a2_cfg, self.base_channels)
 
     def init_weights(self, pretrained: Optional[str] = None) -> None:
         """Initialise as ``ResNet3d`` does, keeping A² blocks at identity
@@ -104,5 +90,4 @@ class A2ResNet3d(ResNet3d):
             load_checkpoint_with_report(self, self.pretrained, logger)
             return
         super().init_weights()
-        for block in a2_blocks_of(self):
-            block.zero_init_last()
+        self._zero_init_a2()

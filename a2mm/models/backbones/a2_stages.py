@@ -21,8 +21,8 @@ import torch.nn as nn
 from a2mm.models.blocks import A2Block
 
 __all__ = [
-    'A2_PLACEMENTS', 'A2ResidualMixin', 'A2Flags', 'expand_a2_flags',
-    'add_a2_blocks', 'a2_blocks_of'
+    'A2_PLACEMENTS', 'A2ResidualMixin', 'A2StagesMixin', 'A2Flags',
+    'expand_a2_flags', 'add_a2_blocks', 'a2_blocks_of'
 ]
 
 A2Flags = Union[str, int, Sequence[Union[int, Sequence[int]]]]
@@ -128,3 +128,32 @@ def add_a2_blocks(res_layers: Sequence[nn.Sequential],
 def a2_blocks_of(module: nn.Module) -> List[A2Block]:
     """All :class:`A2Block` modules inside ``module``, in definition order."""
     return [m for m in module.modules() if isinstance(m, A2Block)]
+
+
+class A2StagesMixin:
+    """``a2=`` / ``a2_cfg=`` for a ResNet-style backbone (``stage_blocks``,
+    ``res_layers``, ``block.expansion``, stage ``i`` with
+    ``base_channels * 2**i`` planes), used by ``A2ResNet3d`` and
+    ``A2ResNet`` after their parent's ``__init__``."""
+
+    def _add_a2(self, a2: A2Flags, a2_cfg: Optional[Dict],
+                base_channels: int) -> None:
+        self.a2_stages = expand_a2_flags(a2, self.stage_blocks)
+        self.a2_cfg = a2_cfg
+        layers = [getattr(self, name) for name in self.res_layers]
+        channels = [
+            self.block.expansion * base_channels * 2**i
+            for i in range(len(layers))
+        ]
+        add_a2_blocks(layers, channels, self.a2_stages, a2_cfg)
+
+    @property
+    def a2_blocks(self) -> nn.ModuleList:
+        """The A² blocks, in order (a view; they live in the res blocks)."""
+        return nn.ModuleList(a2_blocks_of(self))
+
+    def _zero_init_a2(self) -> None:
+        """Back to identity after the parent's init (which may reset the
+        A² blocks' norm layers)."""
+        for block in a2_blocks_of(self):
+            block.zero_init_last()
