@@ -37,8 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='write the per-video predictions and labels to this .pkl file')
     parser.add_argument(
         '--show-dir',
-        help='write one frame grid per video (first clip, first crop) with '
-        'its prediction into this folder, relative to the log folder')
+        help='write the frames of each video (first clip, first crop) with '
+        'its label and prediction drawn on them into this folder')
     parser.add_argument(
         '--show', action='store_true', help='show each video in a window')
     parser.add_argument(

@@ -1,6 +1,7 @@
 """tools/train.py and tools/test.py end to end on a tiny generated dataset:
 train an epoch, test the checkpoint with the multi-clip x 3-crop protocol,
 resume, and fine-tune with a user config inheriting a2_r50_ucf101.py."""
+import glob
 import os.path as osp
 import pickle
 import re
@@ -39,12 +40,19 @@ def test_test_multiclip_metrics_and_dump(trained):
     dump = str(tmp / 'scores.pkl')
     log = run_tool(['python', 'tools/test.py', config,
                     osp.join(work_dir, 'epoch_1.pth'), '--work-dir',
-                    str(tmp / 'test_work'), '--dump', dump])
+                    str(tmp / 'test_work'), '--dump', dump, '--show-dir',
+                    str(tmp / 'vis')])
     metrics = re.search(r'Epoch\(test\).*acc/top1: ([\d.]+)\s+acc/top5: '
                         r'([\d.]+)\s+acc/mean1: ([\d.]+)', log)
     assert metrics, log[-3000:]
     top1, top5, _ = map(float, metrics.groups())
     assert 0 <= top1 <= top5 == 1.0  # 3 classes: top-5 covers all
+    assert re.search(r'top-5 accuracy\s+100.00 %', log)
+    # --show-dir: the 8 frames of the first view of the videos drawn
+    folders = glob.glob(str(tmp / 'vis' / '*' / 'frames_0'))
+    assert folders
+    for folder in folders:
+        assert len(glob.glob(osp.join(folder, '*.png'))) == 8
     with open(dump, 'rb') as f:
         results = pickle.load(f)
     assert len(results) == 3  # one averaged score per test video
