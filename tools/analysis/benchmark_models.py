@@ -170,10 +170,13 @@ def report(rows: Sequence[Dict]) -> str:
         lines.append(f'{osp.basename(ref["config"])} speed / '
                      f'{osp.basename(row["config"])} speed = '
                      f'{row["step_s"] / ref["step_s"]:.3f}')
+    step_times = '; '.join(
+        f'{osp.basename(r["config"])} ' + ' '.join(f'{t:.2f}'
+                                                  for t in r['times'])
+        for r in rows)
     lines.append(f'(torch {torch.__version__}, {torch.get_num_threads()} '
-                 f'threads, load average {os.getloadavg()[0]:.1f}; step times: ' + '; '.join(
-                     f'{osp.basename(r["config"])} ' + ' '.join(
-                         f'{t:.2f}' for t in r['times']) for r in rows) + ')')
+                 f'threads, load average {os.getloadavg()[0]:.1f}; '
+                 f'step times: {step_times})')
     lines.append('Peak step memory: peak RSS growth of one training step in '
                  'a fresh process (ru_maxrss minus RSS before the step). '
                  'Saved for backward: distinct tensors autograd keeps for '
