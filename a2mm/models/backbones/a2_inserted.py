@@ -15,10 +15,9 @@ How it works: the wrapped backbone is built unchanged (its checkpoint keys,
 ``pretrained=`` loading, freezing and ``train()`` behave as before, under the
 ``backbone.`` prefix); each A² block lives in ``a2_blocks`` (key: the
 position with ``.`` replaced by ``-``) and runs on the output of its
-sub-module through a forward hook. Hooks run under eager execution,
-``torch.jit.trace``, ``torch.compile`` and ONNX export, but
-``torch.fx.symbolic_trace`` ignores them; use ``A2ResNet3d`` /
-``A2ResNet`` (explicit blocks) where FX tracing matters.
+sub-module through a forward hook (checked under eager execution,
+``torch.jit.trace``, ``torch.onnx.export`` and ``torch.compile`` with
+torch 2.13; the A² blocks also show in MMEngine's FLOP count).
 """
 import difflib
 from typing import Dict, List, Optional, Sequence, Tuple

@@ -168,3 +168,20 @@ def test_attribute_passthrough_and_deepcopy():
     x = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
         assert not torch.allclose(twin(x), model(x), atol=1e-5)
+
+
+def test_hooks_survive_tracing():
+    """torch.jit.trace (used by ONNX export and MMEngine's FLOP count) runs
+    the A² blocks."""
+    model = wrap(dict(type='ResNet3d', depth=18, pretrained=None),
+                 ['layer2.1', 'layer3.1'])
+    model.eval()
+    perturb(model)
+    x = torch.randn(1, 3, 4, 32, 32)
+    with torch.no_grad():
+        traced = torch.jit.trace(model, x)
+        torch.testing.assert_close(traced(x), model(x))
+        host = MODELS.build(dict(type='ResNet3d', depth=18, pretrained=None))
+        host.load_state_dict(model.backbone.state_dict())
+        host.eval()  # (ResNet3d.train returns None: no chaining)
+        assert not torch.allclose(traced(x), host(x), atol=1e-5)
