@@ -2,17 +2,28 @@
 
 ``a2_attention`` computes, per sample, on positions laid out as (C, N)::
 
-    P = W_in @ X                       (m+2n, N)  phi, theta, rho fused
-    A, T, R = P[:m], P[m:m+n], P[m+n:]
-    S = softmax_N(T)                   (n, N)     gather maps
-    G = A @ S^T + b_phi                (m, n)     global descriptors
-    D = W_out @ G + b_out              (C, n)     descriptors, projected
-    V = softmax_n(R + b_rho)           (n, N)     distribution maps
+    T, R = W_theta @ X, W_rho @ X      (n, N) each  one fused product
+    S = softmax_N(T)                   (n, N)   gather maps
+    U = X @ S^T                        (C, n)   inputs pooled by each map
+    G = W_phi @ U + b_phi              (m, n)   the n global descriptors
+    D = W_out @ G + b_out              (C, n)   descriptors, projected
+    V = softmax_n(R + b_rho)           (n, N)   distribution maps
     Y = D @ V  (+ X when residual)     (C, N)
 
-``D @ V == W_out @ (G @ V) + b_out`` because each column of V sums to 1, and
-``phi``'s bias passes through the pooling for the same reason (rows of S sum
-to 1); theta needs no bias at all (a constant per row cancels in softmax_N).
+This is the paper's ``G = phi(X) @ S^T``, ``Z = G @ V``, ``Y = W_out Z + b``
+with the products re-associated, all exact:
+
+* ``phi(X) @ S^T = W_phi @ (X @ S^T) + b_phi`` (rows of S sum to 1): phi is
+  applied to the n pooled columns instead of to all N positions, so the
+  per-position work does not depend on m at all and A = phi(X) is never
+  stored;
+* ``W_out @ (G @ V) + b_out = D @ V`` (columns of V sum to 1): the output
+  projection is folded into the n descriptors;
+* theta needs no bias: a constant per row cancels in softmax_N.
+
+Per position that is 2n*C (theta, rho) + n*C (pooling) + n*C (distribution)
+multiply-adds, against (m + 2n)*C + m*n + m*n + m*C for the products in the
+order written. No N x N tensor ever exists.
 
 Two implementations of the same equations:
 
@@ -21,13 +32,12 @@ Two implementations of the same equations:
 * :class:`_A2AttentionFunction`: forward and backward written by hand, used
   for training in eager mode. Both passes walk the positions in chunks: the
   gather softmax is computed online (running max, as in FlashAttention), the
-  backward reuses chunk-sized scratch buffers instead of allocating N-sized
-  temporaries (fresh N-sized buffers cost page faults that dominate at 16x56x56),
-  and it saves only X and P for the backward pass.
+  backward reuses one chunk-sized buffer and fuses the three contributions
+  to dX into one product, and only X and (T, R) are kept for the backward.
 
-Both run the two N-sized products in ``low`` (the autocast dtype) and
-everything else (softmaxes, pooling into G, the small products) in at least
-float32.
+Both run the N-sized products with C on one side in ``low`` (the autocast
+dtype) and everything else (softmaxes, the pooling into U, the small
+products) in at least float32.
 """
 from typing import Optional, Tuple
 
@@ -51,18 +61,25 @@ def a2_attention_plain(x: Tensor, w_in: Tensor, phi_bias: Tensor,
     batch = x.shape[0]
     acc = _acc_dtype(low)
     with torch.autocast(x.device.type, enabled=False):
-        proj = torch.bmm(
-            w_in.to(low).expand(batch, -1, -1), x.to(low))  # (B, m+2n, N)
-        a, theta, rho = proj.split((m, n, n), dim=1)
-        gather = F.softmax(theta.to(acc), dim=-1)  # (B, n, N)
-        desc = torch.bmm(a.to(acc), gather.transpose(1, 2))  # (B, m, n)
-        desc = desc + phi_bias.to(acc)[:, None]
-        out_desc = torch.bmm(w_out.to(acc).expand(batch, -1, -1), desc)
-        out_desc = (out_desc + out_bias.to(acc)[:, None]).to(low)  # (B,C,n)
+        proj = torch.bmm(w_in[m:].to(low).expand(batch, -1, -1),
+                         x.to(low))  # (B, 2n, N)
+        theta, rho = proj.split((n, n), dim=1)
+        gather = F.softmax(theta.to(acc), dim=-1)  # S: (B, n, N)
+        pooled = torch.bmm(x.to(acc), gather.transpose(1, 2))  # U: (B, C, n)
+        desc = torch.matmul(w_in[:m].to(acc), pooled)  # (B, m, n)
+        desc = desc + phi_bias.to(acc)[:, None]  # G
+        out_desc = torch.matmul(w_out.to(acc), desc)
+        out_desc = (out_desc + out_bias.to(acc)[:, None]).to(low)  # D
         dist = F.softmax(rho.to(acc) + rho_bias.to(acc)[:, None], dim=1)
         if residual:
             return torch.baddbmm(x, out_desc, dist.to(low))  # (B, C, N)
         return torch.bmm(out_desc, dist.to(low))  # (B, C, N)
+
+
+def _batched(weight: Tensor, dtype: torch.dtype, batch: int) -> Tensor:
+    """A (rows, cols) weight as a (batch, rows, cols) view for bmm, which
+    reads it in place (matmul of a 2D and a 3D tensor copies the 3D one)."""
+    return weight.to(dtype).expand(batch, -1, -1)
 
 
 def _bmm_into(dst: Tensor, a: Tensor, b: Tensor) -> None:
@@ -93,38 +110,42 @@ class _A2AttentionFunction(torch.autograd.Function):
         acc = _acc_dtype(low)
         with torch.autocast(x.device.type, enabled=False):
             x_low = x.to(low)
-            w_b = w_in.to(low).expand(batch, -1, -1)  # (B, m+2n, C)
-            proj = x.new_empty((batch, m + 2 * n, num_pos), dtype=low)
-            # Pass 1: projections and the online gather softmax.
-            desc = x.new_zeros((batch, m, n), dtype=acc)
+            w_tr = w_in[m:].to(low).expand(batch, -1, -1)  # (B, 2n, C)
+            proj = x.new_empty((batch, 2 * n, num_pos), dtype=low)
+            # Pass 1: theta and rho, and U = X S^T with an online softmax.
+            pooled = x.new_zeros((batch, channels, n), dtype=acc)
             denom = x.new_zeros((batch, n, 1), dtype=acc)
             run_max = None
             for s in range(0, num_pos, chunk):
-                p_c = proj[..., s:s + chunk]  # (B, m+2n, c)
-                torch.bmm(w_b, x_low[..., s:s + chunk], out=p_c)
-                theta = p_c[:, m:m + n].to(acc)  # (B, n, c)
+                p_c = proj[..., s:s + chunk]  # (B, 2n, c)
+                torch.bmm(w_tr, x_low[..., s:s + chunk], out=p_c)
+                theta = p_c[:, :n].to(acc)  # (B, n, c)
                 c_max = theta.amax(dim=-1, keepdim=True)  # (B, n, 1)
                 new_max = c_max if run_max is None else torch.maximum(
                     run_max, c_max)
                 e = (theta - new_max).exp_()  # (B, n, c)
                 if run_max is not None:
                     scale = torch.exp(run_max - new_max)  # (B, n, 1)
-                    desc.mul_(scale.transpose(1, 2))
+                    pooled.mul_(scale.transpose(1, 2))
                     denom.mul_(scale)
-                desc.baddbmm_(p_c[:, :m].to(acc), e.transpose(1, 2))
+                pooled.baddbmm_(x[..., s:s + chunk].to(acc),
+                                e.transpose(1, 2))
                 denom.add_(e.sum(dim=-1, keepdim=True))
                 run_max = new_max
-            desc0 = desc / denom.transpose(1, 2)  # A @ S^T: (B, m, n)
-            desc = desc0 + phi_bias.to(acc)[:, None]  # G
-            out_desc = torch.bmm(w_out.to(acc).expand(batch, -1, -1), desc)
-            out_desc = out_desc + out_bias.to(acc)[:, None]  # D: (B, C, n)
+            pooled.div_(denom.transpose(1, 2))  # U: (B, C, n)
+            desc = torch.baddbmm(phi_bias.to(acc)[:, None],
+                                 _batched(w_in[:m], acc, batch), pooled)
+            # G: (B, m, n)
+            out_desc = torch.baddbmm(out_bias.to(acc)[:, None],
+                                     _batched(w_out, acc, batch), desc)
+            # D: (B, C, n)
             out_desc_low = out_desc.to(low)
             # Pass 2: distribute.
-            out_dtype = x.dtype if residual else low
-            out = x.new_empty((batch, channels, num_pos), dtype=out_dtype)
+            out = x.new_empty((batch, channels, num_pos),
+                              dtype=x.dtype if residual else low)
             rho_b = rho_bias.to(acc)[:, None]
             for s in range(0, num_pos, chunk):
-                dist = _softmax_descriptors(proj[:, m + n:, s:s + chunk],
+                dist = _softmax_descriptors(proj[:, n:, s:s + chunk],
                                             rho_b).to(low)  # (B, n, c)
                 if residual:
                     torch.baddbmm(x[..., s:s + chunk], out_desc_low, dist,
@@ -132,7 +153,7 @@ class _A2AttentionFunction(torch.autograd.Function):
                 else:
                     torch.bmm(out_desc_low, dist, out=out[..., s:s + chunk])
         log_denom = torch.log(denom) + run_max  # logsumexp of theta
-        ctx.save_for_backward(x, w_in, rho_bias, w_out, proj, desc0, desc,
+        ctx.save_for_backward(x, w_in, rho_bias, w_out, proj, pooled, desc,
                               out_desc, log_denom)
         ctx.sizes = (m, n, chunk)
         ctx.low = low
@@ -141,7 +162,7 @@ class _A2AttentionFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out: Tensor) -> Tuple[Optional[Tensor], ...]:
-        (x, w_in, rho_bias, w_out, proj, desc0, desc, out_desc,
+        (x, w_in, rho_bias, w_out, proj, pooled, desc, out_desc,
          log_denom) = ctx.saved_tensors
         m, n, chunk = ctx.sizes
         low = ctx.low
@@ -151,71 +172,72 @@ class _A2AttentionFunction(torch.autograd.Function):
             grad_out = grad_out.to(low)
             x_low = x.to(low)
             rho_b = rho_bias.to(acc)[:, None]
-
             # Pass 1: dD = sum over positions of dY V^T; keeps V (n x N,
             # small) for pass 2.
             grad_desc_out = x.new_zeros((batch, channels, n), dtype=acc)
             dists = []
             for s in range(0, num_pos, chunk):
-                dists.append(
-                    _softmax_descriptors(proj[:, m + n:, s:s + chunk],
-                                         rho_b))  # (B, n, c)
-                grad_desc_out.baddbmm_(
-                    grad_out[..., s:s + chunk].to(acc),
-                    dists[-1].transpose(1, 2))
+                dists.append(_softmax_descriptors(proj[:, n:, s:s + chunk],
+                                                  rho_b))  # (B, n, c)
+                grad_desc_out.baddbmm_(grad_out[..., s:s + chunk].to(acc),
+                                       dists[-1].transpose(1, 2))
+            # The small matrices: D = W_out G + b, G = W_phi U + b_phi.
             grad_out_bias = grad_desc_out.sum(dim=(0, 2))  # (C,)
             grad_w_out = torch.bmm(grad_desc_out,
                                    desc.transpose(1, 2)).sum(0)  # (C, m)
-            grad_desc = torch.bmm(
-                w_out.to(acc).t().expand(batch, -1, -1),
-                grad_desc_out)  # dG: (B, m, n)
+            grad_desc = torch.bmm(_batched(w_out.t(), acc, batch),
+                                  grad_desc_out)  # dG: (B, m, n)
             grad_phi_bias = grad_desc.sum(dim=(0, 2))  # (m,)
-            # sum_N S * dS per gather map, = sum_m dG * (A S^T).
-            s_dot = (grad_desc * desc0).sum(dim=1)[..., None]  # (B, n, 1)
-            grad_desc_t_low = grad_desc.transpose(1, 2).to(low)  # (B, n, m)
-            grad_desc_low = grad_desc.to(low)
+            grad_w_phi = torch.bmm(grad_desc,
+                                   pooled.transpose(1, 2)).sum(0)  # (m, C)
+            grad_pooled = torch.bmm(_batched(w_in[:m].t(), acc, batch),
+                                    grad_desc)  # dU: (B, C, n)
+            # dS = dU^T X; sum_N S * dS per gather map = sum_C dU * U.
+            s_dot = (grad_pooled * pooled).sum(dim=1)[..., None]  # (B, n, 1)
+            grad_pooled_t = grad_pooled.transpose(1, 2)  # (B, n, C)
             out_desc_t = out_desc.transpose(1, 2).to(low)  # (B, n, C)
+            # dX = dY + W_theta^T dT + W_rho^T dR + dU S: one product with
+            # [W_theta; W_rho; dU^T]^T on [dT; dR; S].
+            w_cat_t = torch.cat(
+                [w_in[m:].to(low).expand(batch, -1, -1),
+                 grad_pooled_t.to(low)], dim=1).transpose(1, 2)  # (B,C,3n)
 
-            # Pass 2: dP per chunk (in `acc`, in place in one reused
-            # buffer), then dW_in and dX from it.
+            # Pass 2: [dT; dR; S] per chunk in one reused buffer.
             grad_x = torch.empty_like(x) if ctx.needs_input_grad[0] else None
-            grad_w_in = x.new_zeros(w_in.shape, dtype=acc)
+            grad_w_tr = x.new_zeros((2 * n, channels), dtype=acc)
             grad_rho_bias = x.new_zeros((n, ), dtype=acc)
-            w_t = w_in.to(low).t().expand(batch, -1, -1)  # (B, C, m+2n)
-            grad_p = None
+            buf = None
             for dist, s in zip(dists, range(0, num_pos, chunk)):
                 width = min(chunk, num_pos - s)
-                if grad_p is None or grad_p.shape[-1] != width:
-                    grad_p = x.new_empty((batch, m + 2 * n, width),
-                                         dtype=acc)
-                grad_a = grad_p[:, :m]
-                grad_theta = grad_p[:, m:m + n]
-                grad_rho = grad_p[:, m + n:]
+                if buf is None or buf.shape[-1] != width:
+                    buf = x.new_empty((batch, 3 * n, width), dtype=acc)
+                grad_theta, grad_rho, gather = buf.split((n, n, n), dim=1)
                 g_c = grad_out[..., s:s + chunk]  # (B, C, c)
-                p_c = proj[..., s:s + chunk]
+                x_c = x[..., s:s + chunk]
                 # distribution: dR = V * (dV - sum_n V dV), dV = D^T dY
                 _bmm_into(grad_rho, out_desc_t, g_c)
                 v_dot = (dist * grad_rho).sum(dim=1, keepdim=True)
                 grad_rho.sub_(v_dot).mul_(dist)
                 grad_rho_bias.add_(grad_rho.sum(dim=(0, 2)))
-                # gather: dA = dG S; dT = S * (dS - sum_N S dS), dS = dG^T A
-                gather = (p_c[:, m:m + n].to(acc) - log_denom).exp_()
-                _bmm_into(grad_a, grad_desc_low, gather.to(low))
-                _bmm_into(grad_theta, grad_desc_t_low, p_c[:, :m])
+                # gather: dT = S * (dS - sum_N S dS), dS = dU^T X
+                torch.sub(proj[:, :n, s:s + chunk].to(acc), log_denom,
+                          out=gather).exp_()  # S: (B, n, c)
+                _bmm_into(grad_theta, grad_pooled_t, x_c.to(acc))
                 grad_theta.sub_(s_dot).mul_(gather)
-                # dW_in += sum_b dP x^T ; dX = dY (residual) + W^T dP
-                grad_p_low = grad_p.to(low)
-                grad_w_in.add_(torch.mm(
-                    grad_p_low.transpose(0, 1).reshape(m + 2 * n, -1),
+                buf_low = buf.to(low)
+                # dW_theta,rho += sum_b [dT; dR] X^T
+                grad_w_tr.add_(torch.mm(
+                    buf_low[:, :2 * n].transpose(0, 1).reshape(2 * n, -1),
                     x_low[..., s:s + chunk].transpose(0, 1).reshape(
-                        channels, -1).t()))  # (m+2n, C)
+                        channels, -1).t()))  # (2n, C)
                 if grad_x is not None:
                     if ctx.residual:
-                        torch.baddbmm(g_c, w_t, grad_p_low,
+                        torch.baddbmm(g_c, w_cat_t, buf_low,
                                       out=grad_x[..., s:s + chunk])
                     else:
-                        torch.bmm(w_t, grad_p_low,
+                        torch.bmm(w_cat_t, buf_low,
                                   out=grad_x[..., s:s + chunk])
+        grad_w_in = torch.cat([grad_w_phi, grad_w_tr])  # (m+2n, C)
         return (grad_x, grad_w_in.to(w_in.dtype),
                 grad_phi_bias.to(w_in.dtype), grad_rho_bias.to(w_in.dtype),
                 grad_w_out.to(w_out.dtype), grad_out_bias.to(w_out.dtype),
