@@ -17,24 +17,14 @@ a clip, ``H*W`` for an image, ``L`` for a sequence):
   every position (step 2)
 * ``Y = X + W_out @ Z + b``    (B, C, N)
 
-Implementation choices (all exact in real arithmetic):
-
-* ``phi``, ``theta`` and ``rho`` are 1x1 convolutions, i.e. one linear map
-  over channels; they are stored and applied as **one** fused
-  ``(m + 2n, C)`` matrix product.
-* ``G`` is computed before it meets ``V`` (left association), so no N x N
-  tensor ever exists: time and memory are linear in N.
-* The output projection is folded into the descriptors before they are
-  distributed: ``W_out @ (G @ V) = (W_out @ G) @ V``. ``W_out @ G`` is a
-  tiny (C, n) matrix, which saves the (m, N) intermediate ``Z`` and
-  ``m*n*N`` multiply-adds.
-* Both softmaxes and the pooling into ``G`` run in float32 under autocast
-  (bf16/fp16 softmax over tens of thousands of positions loses the small
-  weights); the large matrix products keep the autocast dtype.
-* Positions are processed in chunks of ``chunk_size`` when N is larger, so
-  the per-chunk working set stays in cache on large clips; the gather
-  softmax over all N is then taken with a global max and sum (two passes,
-  exact).
+Parameters: ``phi``, ``theta`` and ``rho`` are 1x1 convolutions, i.e.
+linear maps over channels, stored as one fused ``(m + 2n, C)`` weight
+``in_proj_weight`` (rows ``[0, m)`` phi, ``[m, m+n)`` theta, ``[m+n, m+2n)``
+rho) with ``phi_bias`` and ``rho_bias`` (theta's bias would cancel in the
+softmax over positions); ``out_proj_weight`` (C, m) and ``out_proj_bias``.
+How the products are ordered and chunked, and why (linear in N, phi applied
+after pooling, the output projection folded into the descriptors, float32
+softmaxes under autocast), is in :mod:`a2mm.models.blocks.a2_attention`.
 """
 import math
 from typing import Dict, Optional
