@@ -66,10 +66,11 @@ def a2_attention_plain(x: Tensor, w_in: Tensor, phi_bias: Tensor,
         theta, rho = proj.split((n, n), dim=1)
         gather = F.softmax(theta.to(acc), dim=-1)  # S: (B, n, N)
         pooled = torch.bmm(x.to(acc), gather.transpose(1, 2))  # U: (B, C, n)
-        desc = torch.matmul(w_in[:m].to(acc), pooled)  # (B, m, n)
-        desc = desc + phi_bias.to(acc)[:, None]  # G
-        out_desc = torch.matmul(w_out.to(acc), desc)
-        out_desc = (out_desc + out_bias.to(acc)[:, None]).to(low)  # D
+        desc = torch.baddbmm(phi_bias.to(acc)[:, None],
+                             _batched(w_in[:m], acc, batch), pooled)  # G
+        out_desc = torch.baddbmm(out_bias.to(acc)[:, None],
+                                 _batched(w_out, acc, batch), desc)
+        out_desc = out_desc.to(low)  # D: (B, C, n)
         dist = F.softmax(rho.to(acc) + rho_bias.to(acc)[:, None], dim=1)
         if residual:
             return torch.baddbmm(x, out_desc, dist.to(low))  # (B, C, N)
