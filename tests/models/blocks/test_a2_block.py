@@ -1,4 +1,6 @@
 """Tests of A2Block against the paper's equations (A²-Nets, Sec. 3)."""
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -217,42 +219,24 @@ def test_torch_compile_fullgraph():
     torch.testing.assert_close(compiled(x), block(x))
 
 
+def _status_mib(key: str) -> float:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+@pytest.mark.skipif(not os.path.exists('/proc/self/clear_refs'),
+                    reason='needs Linux /proc to read peak memory')
 def test_no_quadratic_memory():
-    # 16x56x56 = 50176 positions: an N x N float32 tensor would take 10 GB
-    block = A2Block(8)
-    x = torch.randn(1, 8, 16, 56, 56)
-    y = block(x)
-    assert y.shape == x.shape
-
-
-@pytest.mark.parametrize('residual', [True, False])
-@pytest.mark.parametrize('chunk', [1000, 16, 7])
-def test_fused_path_matches_plain_path(residual, chunk):
-    block = randomize(A2Block(12, descriptor_channels=4, num_descriptors=5))
-    x = torch.randn(3, 12, 40, requires_grad=True)
-    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
-              block.out_proj_weight, block.out_proj_bias]
-    args = (4, 5)
-    fused = _A2AttentionFunction.apply(x, *params, *args, chunk, x.dtype,
-                                       residual)
-    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
-    torch.testing.assert_close(fused, plain)
-    grad = torch.randn_like(fused)
-    g_fused = torch.autograd.grad(fused, [x] + params, grad)
-    g_plain = torch.autograd.grad(plain, [x] + params, grad)
-    for a, b in zip(g_fused, g_plain):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-
-
-def test_training_uses_fused_path_and_inference_the_plain_one(monkeypatch):
-    calls = []
-    monkeypatch.setattr(_A2AttentionFunction, 'apply',
-                        lambda *a: calls.append(1) or a2_attention_plain(
-                            a[0], *a[1:8], a[9], a[10]))
-    block = A2Block(8)
-    x = torch.randn(1, 8, 4)
-    block(x)
-    assert calls == [1]
-    with torch.no_grad():
-        block(x)
-    assert calls == [1]
+    # 16x56x56 = 50176 positions: one N x N float32 tensor would take 9.4 GiB;
+    # the block's own tensors here are a few MiB.
+    block = randomize(A2Block(8))
+    x = torch.randn(1, 8, 16, 56, 56, requires_grad=True)
+    block(x).sum().backward()  # warm-up
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset the peak resident set size
+    before = _status_mib('VmRSS')
+    block(x).sum().backward()
+    assert _status_mib('VmHWM') - before < 256
