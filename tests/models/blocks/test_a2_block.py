@@ -219,6 +219,39 @@ def test_torch_compile_fullgraph():
     torch.testing.assert_close(compiled(x), block(x))
 
 
+@pytest.mark.parametrize('residual', [True, False])
+@pytest.mark.parametrize('chunk', [1000, 16, 7])
+def test_fused_path_matches_plain_path(residual, chunk):
+    block = randomize(A2Block(12, descriptor_channels=4, num_descriptors=5))
+    x = torch.randn(3, 12, 40, requires_grad=True)
+    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
+              block.out_proj_weight, block.out_proj_bias]
+    args = (4, 5)
+    fused = _A2AttentionFunction.apply(x, *params, *args, chunk, x.dtype,
+                                       residual)
+    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
+    torch.testing.assert_close(fused, plain)
+    grad = torch.randn_like(fused)
+    g_fused = torch.autograd.grad(fused, [x] + params, grad)
+    g_plain = torch.autograd.grad(plain, [x] + params, grad)
+    for a, b in zip(g_fused, g_plain):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_training_uses_fused_path_and_inference_the_plain_one(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_A2AttentionFunction, 'apply',
+                        lambda *a: calls.append(1) or a2_attention_plain(
+                            a[0], *a[1:8], a[9], a[10]))
+    block = A2Block(8)
+    x = torch.randn(1, 8, 4)
+    block(x)
+    assert calls == [1]
+    with torch.no_grad():
+        block(x)
+    assert calls == [1]
+
+
 def _status_mib(key: str) -> float:
     with open('/proc/self/status') as f:
         for line in f:
