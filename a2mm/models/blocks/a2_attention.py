@@ -245,6 +245,14 @@ class _A2AttentionFunction(torch.autograd.Function):
                 None, None, None, None, None)
 
 
+def _is_compiling() -> bool:
+    """Whether torch.compile is tracing (``torch.compiler.is_compiling``
+    appeared in torch 2.3; torch 2.1 and 2.2 have the dynamo one)."""
+    if hasattr(torch.compiler, 'is_compiling'):
+        return torch.compiler.is_compiling()
+    return torch._dynamo.is_compiling()
+
+
 def a2_attention(x: Tensor, w_in: Tensor, phi_bias: Tensor, rho_bias: Tensor,
                  w_out: Tensor, out_bias: Tensor, m: int, n: int, chunk: int,
                  low: torch.dtype, residual: bool) -> Tensor:
@@ -265,7 +273,7 @@ def a2_attention(x: Tensor, w_in: Tensor, phi_bias: Tensor, rho_bias: Tensor,
     chunk = -(-x.shape[-1] // -(-x.shape[-1] // chunk))
     grad_needed = torch.is_grad_enabled() and (
         x.requires_grad or w_in.requires_grad)
-    if (not grad_needed or torch.compiler.is_compiling()
+    if (not grad_needed or _is_compiling()
             or torch.jit.is_tracing()):
         return a2_attention_plain(x, w_in, phi_bias, rho_bias, w_out,
                                   out_bias, m, n, low, residual)

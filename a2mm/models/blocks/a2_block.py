@@ -172,10 +172,7 @@ class A2Block(nn.Module):
         self._check_input(x)
         batch, channels = x.shape[:2]
         x_cn = x.reshape(batch, channels, -1)  # (B, C, N)
-        if torch.is_autocast_enabled(x.device.type):
-            low = torch.get_autocast_dtype(x.device.type)
-        else:
-            low = x.dtype
+        low = _autocast_dtype(x.device.type) or x.dtype
         residual = self.norm is None and low == x.dtype
         y = a2_attention(x_cn, self.in_proj_weight, self.phi_bias,
                          self.rho_bias, self.out_proj_weight,
@@ -190,6 +187,20 @@ class A2Block(nn.Module):
         if self.norm is not None:
             y = self.norm(y)
         return x + y.to(x.dtype)
+
+
+def _autocast_dtype(device_type: str) -> Optional[torch.dtype]:
+    """The dtype autocast gives matrix products on ``device_type``, or None
+    when autocast is off there."""
+    if hasattr(torch, 'get_autocast_dtype'):  # torch >= 2.4
+        if torch.is_autocast_enabled(device_type):
+            return torch.get_autocast_dtype(device_type)
+        return None
+    if device_type == 'cpu':  # torch 2.1 - 2.3
+        return (torch.get_autocast_cpu_dtype()
+                if torch.is_autocast_cpu_enabled() else None)
+    return (torch.get_autocast_gpu_dtype()
+            if torch.is_autocast_enabled() else None)
 
 
 def _memory_format(x: torch.Tensor) -> torch.memory_format:
