@@ -80,4 +80,7 @@ SAFE_GLOBALS = [
     (_statistics_getattr, '__builtin__.getattr'),
 ] + _numpy_globals()
 
-torch.serialization.add_safe_globals(SAFE_GLOBALS)
+# torch < 2.6 loads with weights_only=False by default (and has no
+# (object, name) entries in the allow-list), so there is nothing to add.
+if tuple(int(v) for v in torch.__version__.split('.')[:2]) >= (2, 6):
+    torch.serialization.add_safe_globals(SAFE_GLOBALS)
