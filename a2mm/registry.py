@@ -7,7 +7,7 @@ because mmcv's :func:`~mmcv.cnn.build_plugin_layer` looks a type up in the
 *current default scope*, which is the root when no runner has set
 ``default_scope='mmaction'`` (a plain script, or another OpenMMLab library).
 """
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from mmaction.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS

@@ -3,7 +3,6 @@ import os
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmcv.cnn import build_plugin_layer
 
 import a2mm  # noqa: F401  (registers A2Block)
