@@ -3,6 +3,9 @@ reports speed ratios and memory (the real run is a benchmark, not a test)."""
 import importlib.util
 from pathlib import Path
 
+import pytest
+import torch
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'tools' / 'analysis' / 'benchmark_models.py'
 spec = importlib.util.spec_from_file_location('benchmark_models', SCRIPT)
@@ -42,3 +45,53 @@ def test_side_by_side(tmp_path, capsys):
     assert a2['saved'] > plain['saved'] > 0
     assert a2['params'] > plain['params']
     assert a2['step_peak'] > 0
+
+
+def _tiny_configs(tmp_path):
+    configs = []
+    for name, a2 in (('a2', '(0, 1, 1)'), ('plain', '0')):
+        path = tmp_path / f'{name}.py'
+        path.write_text(TINY.format(a2=a2))
+        configs.append(str(path))
+    return configs
+
+
+def test_amp_steps_run_under_autocast(tmp_path, capsys, monkeypatch):
+    seen = []
+    real = benchmark.F.cross_entropy
+
+    def spy(scores, labels):
+        seen.append(torch.get_autocast_dtype('cpu')
+                    if torch.is_autocast_enabled('cpu') else None)
+        return real(scores, labels)
+
+    monkeypatch.setattr(benchmark.F, 'cross_entropy', spy)
+    rows = benchmark.main(_tiny_configs(tmp_path) + [
+        '--shape', '4', '32', '32', '--iters', '1', '--warmup', '0',
+        '--amp', 'bf16', '--no-memory'
+    ])
+    assert seen == [torch.bfloat16, torch.bfloat16]
+    assert [len(r['times']) for r in rows] == [1, 1]
+    assert 'CPU, autocast bf16' in capsys.readouterr().out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only run')
+def test_cuda_requested_without_cuda(tmp_path):
+    with pytest.raises(SystemExit, match='CUDA is not available'):
+        benchmark.main(_tiny_configs(tmp_path) + ['--device', 'cuda'])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.parametrize('amp', [None, 'bf16', 'fp16'])
+def test_side_by_side_cuda(tmp_path, capsys, amp):
+    args = ['--shape', '4', '32', '32', '--iters', '2', '--warmup', '1',
+            '--device', 'cuda']
+    rows = benchmark.main(_tiny_configs(tmp_path) + args +
+                          (['--amp', amp] if amp else []))
+    out = capsys.readouterr().out
+    assert torch.cuda.get_device_name() in out
+    a2, plain = rows
+    assert all(t > 0 for r in rows for t in r['times'])
+    # exact CUDA allocator figures: the A² blocks save more for backward
+    assert a2['saved'] > plain['saved'] > 0
+    assert a2['step_peak'] > plain['step_peak'] > 0

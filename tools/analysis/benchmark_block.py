@@ -17,12 +17,16 @@ warm-up step, the peak resident set size is reset (``/proc/self/clear_refs``)
 and peak memory is its rise (``VmHWM`` over ``VmRSS``) during one
 forward+backward, over what the input, the output gradient and the weights
 already took. glibc's mmap threshold is fixed at 64 KiB there, so that freed
-tensors leave the resident set at once for every module alike.
+tensors leave the resident set at once for every module alike. With
+``--device cuda`` the steps run on the GPU (each timed to a device
+synchronisation) and peak memory is the caching allocator's peak of
+allocated bytes during one step, in the same process (exact).
 
 Usage::
 
     python tools/analysis/benchmark_block.py
     python tools/analysis/benchmark_block.py --channels 512 --sizes 8x28x28
+    python tools/analysis/benchmark_block.py --device cuda
 """
 import argparse
 import json
@@ -87,24 +91,30 @@ def build(name: str, channels: int) -> nn.Module:
     raise ValueError(f'unknown module {name!r}, expected one of {MODULES}')
 
 
-def make_input(name: str, channels: int,
-               size: str) -> Tuple[torch.Tensor, torch.Tensor]:
+def make_input(name: str,
+               channels: int,
+               size: str,
+               device: str = 'cpu') -> Tuple[torch.Tensor, torch.Tensor]:
     """The input and a dense gradient for the output (as in training)."""
     t, h, w = (int(v) for v in size.split('x'))
     if name == 'floor':
         m = n = channels // 4
-        return (torch.randn(t * h * w, channels, requires_grad=True),
-                torch.randn(t * h * w, 2 * m + 2 * n))
-    x = torch.randn(1, channels, t, h, w, requires_grad=True)
+        return (torch.randn(t * h * w, channels, device=device,
+                            requires_grad=True),
+                torch.randn(t * h * w, 2 * m + 2 * n, device=device))
+    x = torch.randn(1, channels, t, h, w, device=device, requires_grad=True)
     return x, torch.randn_like(x)
 
 
 def step(module: nn.Module, inputs: Tuple[torch.Tensor,
                                           torch.Tensor]) -> None:
+    """One forward+backward, finished (CUDA work synchronised)."""
     x, grad = inputs
     module(x).backward(grad)
     x.grad = None
     module.zero_grad(set_to_none=True)
+    if x.is_cuda:
+        torch.cuda.synchronize(x.device)
 
 
 def nonlocal_bytes(channels: int, size: str) -> int:
@@ -114,8 +124,12 @@ def nonlocal_bytes(channels: int, size: str) -> int:
     return 4 * 4 * (t * h * w)**2
 
 
-def measure_memory(name: str, channels: int, size: str) -> float:
-    """Peak memory of one fwd+bwd in MiB, in a fresh subprocess."""
+def measure_memory(name: str, channels: int, size: str,
+                   device: str = 'cpu') -> float:
+    """Peak memory of one fwd+bwd in MiB: on the CPU in a fresh
+    subprocess, on CUDA from the caching allocator's peak (exact)."""
+    if torch.device(device).type == 'cuda':
+        return cuda_memory(name, channels, size, device)
     # A fixed mmap threshold: every allocation of 64 KiB or more gets its own
     # mapping and is returned on free, so RSS follows live tensor memory
     # instead of glibc's heap growth heuristics.
@@ -147,6 +161,22 @@ def memory_probe(name: str, channels: int, size: str) -> None:
     print(json.dumps({'mib': _status_mib('VmHWM') - before}))
 
 
+def cuda_memory(name: str, channels: int, size: str, device: str) -> float:
+    """Peak growth of allocated CUDA memory during one fwd+bwd, in MiB,
+    over the module, its input and the output gradient."""
+    torch.manual_seed(0)
+    module = build(name, channels).to(device)
+    inputs = make_input(name, channels, size, device)
+    step(module, inputs)  # warm-up
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    step(module, inputs)
+    mib = (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    del module, inputs
+    torch.cuda.empty_cache()
+    return mib
+
+
 def time_round_robin(cases: Dict[str, Tuple[nn.Module, torch.Tensor]],
                      repeats: int) -> Dict[str, float]:
     best = {name: float('inf') for name in cases}
@@ -168,7 +198,8 @@ def fmt_ratio(num: Optional[float], den: Optional[float]) -> str:
 
 def run(channels_list: List[int], sizes: List[str], repeats: int,
         memory: bool, memory_budget_gib: float,
-        out: Callable[[str], None] = print) -> List[dict]:
+        out: Callable[[str], None] = print,
+        device: str = 'cpu') -> List[dict]:
     rows = []
     for channels in channels_list:
         for size in sizes:
@@ -179,13 +210,17 @@ def run(channels_list: List[int], sizes: List[str], repeats: int,
             ]
             torch.manual_seed(0)
             cases = {
-                name: (build(name, channels), make_input(name, channels, size))
+                name: (build(name, channels).to(device),
+                       make_input(name, channels, size, device))
                 for name in names
             }
             times = time_round_robin(cases, repeats)
             del cases
+            if torch.device(device).type == 'cuda':
+                torch.cuda.empty_cache()
             mems = {
-                name: measure_memory(name, channels, size) if memory else None
+                name: measure_memory(name, channels, size, device)
+                if memory else None
                 for name in names
             }
             rows.append(dict(channels=channels, size=size, times=times,
@@ -240,17 +275,25 @@ def main() -> None:
     parser.add_argument('--sizes', nargs='+', default=SIZES,
                         help='T x H x W sizes, e.g. 8x28x28')
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--device', default='cpu',
+                        help='cpu (default) or cuda[:i]')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory subprocesses')
     parser.add_argument('--nonlocal-budget-gib', type=float, default=8.,
                         help='skip NonLocal3d where its N x N matrices '
                         'alone would exceed this')
     args = parser.parse_args()
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
-          'float32, batch 1, forward+backward, best of '
-          f'{args.repeats} round-robin repeats')
+    if torch.device(args.device).type == 'cuda':
+        if not torch.cuda.is_available():
+            raise SystemExit(f'--device {args.device}: CUDA is not '
+                             f'available in torch {torch.__version__}')
+        where = torch.cuda.get_device_name(args.device)
+    else:
+        where = f'CPU, {torch.get_num_threads()} threads'
+    print(f'torch {torch.__version__}, {where}, float32, batch 1, '
+          f'forward+backward, best of {args.repeats} round-robin repeats')
     run(args.channels, args.sizes, args.repeats, not args.no_memory,
-        args.nonlocal_budget_gib)
+        args.nonlocal_budget_gib, device=args.device)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,8 @@ non-local I3D ResNet-50 baselines, at the Kinetics config's input size (one
 clip of ``clip_len`` x crop from its val pipeline, see get_flops.py)::
 
     python tools/analysis/benchmark_models.py [CONFIG ...] [--batch 1]
-        [--iters 3] [--shape T H W] [--threads 1]
+        [--iters 3] [--shape T H W] [--threads 1] [--device cuda]
+        [--amp {bf16,fp16}]
 
 Speed: one training step = forward to class scores, cross-entropy on random
 labels, backward (no optimiser step), in ``train()`` mode, with
@@ -14,12 +15,17 @@ processes, OpenMP's per-op barriers then dominate the many small element-wise
 ops and the figures measure contention, not the models). The models take
 turns step by step (round robin) so that load from other processes on a
 shared machine hits them alike; the median step time gives clips/s.
+``--device cuda`` runs the same steps on a GPU (timed to a device
+synchronisation), ``--amp`` under autocast as MMEngine's
+``AmpOptimWrapper`` does.
 
-Peak memory: each model runs one step in a fresh Python process; the figure
-is that process's peak resident set size (``ru_maxrss``) during the step
+Peak memory: on the CPU each model runs one step in a fresh Python process;
+the figure is that process's peak resident set size (``ru_maxrss``) during the step
 minus its resident size just before it (after building the model and the
 input), i.e. what activations, gradients and workspace add (allocator
-dependent: differences of a few tens of MiB are noise). Beside it, the bytes
+dependent: differences of a few tens of MiB are noise). On CUDA it is the
+growth of the caching allocator's peak allocated bytes during one step,
+which is exact. Beside it, the bytes
 of the distinct tensors that autograd saves for the backward pass
 (``torch.autograd.graph.saved_tensors_hooks``, parameters excluded), which
 is exact, and the parameters' own memory.
@@ -44,6 +50,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from get_flops import build_model, input_shape_of  # noqa: E402
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+AMP_DTYPES = {None: None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 DEFAULT_CONFIGS = [
     osp.join(ROOT, 'configs', name) for name in (
         'a2_r50_kinetics.py', 'i3d_r50_kinetics.py',
@@ -51,26 +58,43 @@ DEFAULT_CONFIGS = [
 ]
 
 
-def prepare(config: str, batch: int,
-            shape: Optional[Sequence[int]]) -> Tuple[nn.Module, torch.Tensor,
-                                                     torch.Tensor]:
+def prepare(config: str,
+            batch: int,
+            shape: Optional[Sequence[int]],
+            device: str = 'cpu') -> Tuple[nn.Module, torch.Tensor,
+                                          torch.Tensor]:
     """Model in train mode (randomly initialised: no checkpoint is read),
-    an input batch and labels."""
+    an input batch and labels, on ``device``."""
     cfg = Config.fromfile(config)
     cfg.model.backbone.pretrained = None
     view = input_shape_of(cfg, shape)
-    model = build_model(cfg).train()
-    inputs = torch.randn((batch, ) + view[1:])
-    labels = torch.randint(cfg.model.cls_head.num_classes, (batch, ))
+    model = build_model(cfg).train().to(device)
+    inputs = torch.randn((batch, ) + view[1:], device=device)
+    labels = torch.randint(
+        cfg.model.cls_head.num_classes, (batch, ), device=device)
     return model, inputs, labels
 
 
-def train_step(model: nn.Module, inputs: torch.Tensor,
-               labels: torch.Tensor) -> float:
-    """One forward+backward; returns its wall time in seconds."""
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def train_step(model: nn.Module,
+               inputs: torch.Tensor,
+               labels: torch.Tensor,
+               amp: Optional[torch.dtype] = None) -> float:
+    """One forward+backward (under autocast to ``amp`` when given, as
+    MMEngine's AmpOptimWrapper runs it); returns its wall time in seconds,
+    the device's queued work included."""
+    _sync(inputs.device)
     start = time.perf_counter()
-    scores = model(inputs, mode='tensor', stage='head')
-    F.cross_entropy(scores, labels).backward()
+    with torch.autocast(inputs.device.type, dtype=amp,
+                        enabled=amp is not None):
+        scores = model(inputs, mode='tensor', stage='head')
+        loss = F.cross_entropy(scores.float(), labels)
+    loss.backward()
+    _sync(inputs.device)
     elapsed = time.perf_counter() - start
     model.zero_grad(set_to_none=True)
     return elapsed
@@ -81,12 +105,17 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * resource.getpagesize()
 
 
-def memory_worker(config: str, batch: int,
-                  shape: Optional[Sequence[int]]) -> Dict[str, int]:
-    """Run in a fresh process: peak RSS growth of one training step, and
-    the bytes of the distinct tensors autograd saves for the backward pass
-    (parameters excluded), which do not depend on the allocator."""
-    model, inputs, labels = prepare(config, batch, shape)
+def memory_worker(config: str,
+                  batch: int,
+                  shape: Optional[Sequence[int]],
+                  device: str = 'cpu',
+                  amp: Optional[torch.dtype] = None) -> Dict[str, int]:
+    """Peak memory growth of one training step, and the bytes of the
+    distinct tensors autograd saves for the backward pass (parameters
+    excluded), which do not depend on the allocator. On the CPU this runs
+    in a fresh process and reads the peak RSS; on CUDA it reads the caching
+    allocator's peak of allocated bytes, which is exact in any process."""
+    model, inputs, labels = prepare(config, batch, shape, device)
     param_storages = {p.untyped_storage().data_ptr()
                       for p in model.parameters()}
     saved: Dict[int, int] = {}
@@ -97,22 +126,38 @@ def memory_worker(config: str, batch: int,
             saved[storage.data_ptr()] = storage.nbytes()
         return tensor
 
-    before = _rss_bytes()
+    cuda = inputs.device.type == 'cuda'
+    if cuda:
+        torch.cuda.synchronize(inputs.device)
+        torch.cuda.reset_peak_memory_stats(inputs.device)
+        before = torch.cuda.memory_allocated(inputs.device)
+    else:
+        before = _rss_bytes()
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        train_step(model, inputs, labels)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        train_step(model, inputs, labels, amp)
+    if cuda:
+        peak = torch.cuda.max_memory_allocated(inputs.device)
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return dict(
         step_peak=peak - before, saved=sum(saved.values()), params=params)
 
 
-def measure_memory(config: str, batch: int,
-                   shape: Optional[Sequence[int]]) -> Dict[str, int]:
+def measure_memory(config: str,
+                   batch: int,
+                   shape: Optional[Sequence[int]],
+                   device: str = 'cpu',
+                   amp: Optional[str] = None) -> Dict[str, int]:
+    if torch.device(device).type == 'cuda':
+        return memory_worker(config, batch, shape, device, AMP_DTYPES[amp])
     command = [sys.executable, __file__, '--memory-worker', config,
                '--batch', str(batch), '--threads',
                str(torch.get_num_threads())]
     if shape:
         command += ['--shape'] + [str(s) for s in shape]
+    if amp:
+        command += ['--amp', amp]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f'memory run of {config} failed:\n'
@@ -120,14 +165,19 @@ def measure_memory(config: str, batch: int,
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def benchmark(configs: Sequence[str], batch: int, iters: int, warmup: int,
+def benchmark(configs: Sequence[str],
+              batch: int,
+              iters: int,
+              warmup: int,
               shape: Optional[Sequence[int]],
-              memory: bool = True) -> List[Dict]:
-    prepared = [prepare(c, batch, shape) for c in configs]
+              memory: bool = True,
+              device: str = 'cpu',
+              amp: Optional[str] = None) -> List[Dict]:
+    prepared = [prepare(c, batch, shape, device) for c in configs]
     times: List[List[float]] = [[] for _ in configs]
     for it in range(warmup + iters):
         for i, (model, inputs, labels) in enumerate(prepared):
-            elapsed = train_step(model, inputs, labels)
+            elapsed = train_step(model, inputs, labels, AMP_DTYPES[amp])
             if it >= warmup:
                 times[i].append(elapsed)
     rows = []
@@ -142,13 +192,25 @@ def benchmark(configs: Sequence[str], batch: int, iters: int, warmup: int,
                 clips_per_s=batch / median,
                 times=step_times))
     del prepared
+    if torch.device(device).type == 'cuda':
+        torch.cuda.empty_cache()
     if memory:
         for row, config in zip(rows, configs):
-            row.update(measure_memory(config, batch, shape))
+            row.update(measure_memory(config, batch, shape, device, amp))
     return rows
 
 
-def report(rows: Sequence[Dict]) -> str:
+def describe_device(device: str, amp: Optional[str]) -> str:
+    precision = f'autocast {amp}' if amp else 'float32'
+    if torch.device(device).type == 'cuda':
+        return (f'{torch.cuda.get_device_name(device)}, {precision}, load '
+                f'average {os.getloadavg()[0]:.1f}')
+    return (f'CPU, {precision}, {torch.get_num_threads()} threads, load '
+            f'average {os.getloadavg()[0]:.1f}')
+
+
+def report(rows: Sequence[Dict], device: str = 'cpu',
+           amp: Optional[str] = None) -> str:
     ref = rows[0]
     lines = [
         '| model | input (N, V, C, T, H, W) | fwd+bwd s/step (median) | '
@@ -174,14 +236,17 @@ def report(rows: Sequence[Dict]) -> str:
         f'{osp.basename(r["config"])} ' + ' '.join(f'{t:.2f}'
                                                   for t in r['times'])
         for r in rows)
-    lines.append(f'(torch {torch.__version__}, {torch.get_num_threads()} '
-                 f'threads, load average {os.getloadavg()[0]:.1f}; '
-                 f'step times: {step_times})')
-    lines.append('Peak step memory: peak RSS growth of one training step in '
-                 'a fresh process (ru_maxrss minus RSS before the step). '
-                 'Saved for backward: distinct tensors autograd keeps for '
-                 'the backward pass (saved_tensors_hooks), parameters '
-                 'excluded.')
+    lines.append(f'(torch {torch.__version__}, '
+                 f'{describe_device(device, amp)}; step times: {step_times})')
+    if torch.device(device).type == 'cuda':
+        peak = ('peak growth of allocated CUDA memory during one training '
+                'step (torch.cuda.max_memory_allocated)')
+    else:
+        peak = ('peak RSS growth of one training step in a fresh process '
+                '(ru_maxrss minus RSS before the step)')
+    lines.append(f'Peak step memory: {peak}. Saved for backward: distinct '
+                 'tensors autograd keeps for the backward pass '
+                 '(saved_tensors_hooks), parameters excluded.')
     return '\n'.join(lines)
 
 
@@ -202,6 +267,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--threads', type=int, default=1,
         help='torch intra-op threads (default: 1)')
     parser.add_argument(
+        '--device', default='cpu', help='cpu (default) or cuda[:i]')
+    parser.add_argument(
+        '--amp', choices=sorted(k for k in AMP_DTYPES if k),
+        help='run the steps under autocast to this dtype (default: float32)')
+    parser.add_argument(
         '--no-memory', action='store_true', help='skip the memory runs')
     parser.add_argument('--memory-worker', metavar='CONFIG',
                         help=argparse.SUPPRESS)
@@ -211,13 +281,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> List[Dict]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    if torch.device(args.device).type == 'cuda' and \
+            not torch.cuda.is_available():
+        raise SystemExit(f'--device {args.device}: CUDA is not available '
+                         f'in this torch build ({torch.__version__})')
     if args.memory_worker:
         print(json.dumps(memory_worker(args.memory_worker, args.batch,
-                                       args.shape)))
+                                       args.shape, 'cpu',
+                                       AMP_DTYPES[args.amp])))
         return []
     rows = benchmark(args.configs, args.batch, args.iters, args.warmup,
-                     args.shape, not args.no_memory)
-    print(report(rows))
+                     args.shape, not args.no_memory, args.device, args.amp)
+    print(report(rows, args.device, args.amp))
     return rows
 
 

@@ -28,9 +28,11 @@ order written. No N x N tensor ever exists.
 Two implementations of the same equations:
 
 * :func:`a2_attention_plain`: ordinary autograd ops; used for inference,
-  tracing/export and under ``torch.compile``.
+  tracing/export, under ``torch.compile``, and for training on GPUs (where
+  it launches about a third of the other's kernels, which matters more
+  there than memory traffic).
 * :class:`_A2AttentionFunction`: forward and backward written by hand, used
-  for training in eager mode. Both passes walk the positions in chunks: the
+  for training in eager mode on the CPU. Both passes walk the positions in chunks: the
   gather softmax is computed online (running max, as in FlashAttention), the
   backward reuses one chunk-sized buffer and fuses the three contributions
   to dX into one product, and only X and (T, R) are kept for the backward.
@@ -45,7 +47,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['a2_attention', 'a2_attention_plain']
+__all__ = ['a2_attention', 'a2_attention_plain', 'training_pass', 'IMPLS']
+
+#: ways of computing a training pass, see :func:`a2_attention`
+IMPLS = ('auto', 'chunked', 'autograd')
 
 
 def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -235,9 +240,9 @@ class _A2AttentionFunction(torch.autograd.Function):
                     if ctx.residual:
                         torch.baddbmm(g_c, w_cat_t, buf_low,
                                       out=grad_x[..., s:s + chunk])
-                    else:
-                        torch.bmm(w_cat_t, buf_low,
-                                  out=grad_x[..., s:s + chunk])
+                    else:  # under autocast: x (and dX) in float32
+                        _bmm_into(grad_x[..., s:s + chunk], w_cat_t,
+                                  buf_low)
         grad_w_in = torch.cat([grad_w_phi, grad_w_tr])  # (m+2n, C)
         return (grad_x, grad_w_in.to(w_in.dtype),
                 grad_phi_bias.to(w_in.dtype), grad_rho_bias.to(w_in.dtype),
@@ -253,9 +258,28 @@ def _is_compiling() -> bool:
     return torch._dynamo.is_compiling()
 
 
-def a2_attention(x: Tensor, w_in: Tensor, phi_bias: Tensor, rho_bias: Tensor,
-                 w_out: Tensor, out_bias: Tensor, m: int, n: int, chunk: int,
-                 low: torch.dtype, residual: bool) -> Tensor:
+def training_pass(impl: str, device_type: str) -> str:
+    """The training pass ``impl`` resolves to on ``device_type``:
+    ``'chunked'`` or ``'autograd'`` (``'auto'``: chunked on the CPU only)."""
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+    if impl == 'auto':
+        return 'chunked' if device_type == 'cpu' else 'autograd'
+    return impl
+
+
+def a2_attention(x: Tensor,
+                 w_in: Tensor,
+                 phi_bias: Tensor,
+                 rho_bias: Tensor,
+                 w_out: Tensor,
+                 out_bias: Tensor,
+                 m: int,
+                 n: int,
+                 chunk: int,
+                 low: torch.dtype,
+                 residual: bool,
+                 impl: str = 'auto') -> Tensor:
     """Double attention on ``x`` (B, C, N); returns (B, C, N).
 
     Args:
@@ -267,14 +291,20 @@ def a2_attention(x: Tensor, w_in: Tensor, phi_bias: Tensor, rho_bias: Tensor,
         chunk: positions per chunk in the hand-written path.
         low: dtype of the two N-sized products (the autocast dtype).
         residual: return ``x + Y`` (in x's dtype) instead of ``Y`` (in low).
+        impl: the training pass (gradients needed): ``'chunked'``
+            (:class:`_A2AttentionFunction`), ``'autograd'``
+            (:func:`a2_attention_plain`), or ``'auto'``: chunked on the CPU,
+            where it is faster and leaner, autograd on other devices, where
+            the chunked pass's extra small kernels cost more in launches
+            than its saved memory traffic wins.
     """
     # Equal chunks of at most `chunk` positions (4096 on 6272 positions would
     # leave a ragged 2176; two of 3136 run at a better GEMM shape).
     chunk = -(-x.shape[-1] // -(-x.shape[-1] // chunk))
     grad_needed = torch.is_grad_enabled() and (
         x.requires_grad or w_in.requires_grad)
-    if (not grad_needed or _is_compiling()
-            or torch.jit.is_tracing()):
+    if (not grad_needed or training_pass(impl, x.device.type) != 'chunked'
+            or _is_compiling() or torch.jit.is_tracing()):
         return a2_attention_plain(x, w_in, phi_bias, rho_bias, w_out,
                                   out_bias, m, n, low, residual)
     return _A2AttentionFunction.apply(x, w_in, phi_bias, rho_bias, w_out,

@@ -34,7 +34,7 @@ import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 
 from a2mm.registry import register_model
-from .a2_attention import a2_attention
+from .a2_attention import IMPLS, a2_attention
 
 __all__ = ['A2Block']
 
@@ -61,8 +61,20 @@ class A2Block(nn.Module):
             with ``norm_cfg``) at zero, so that a freshly inserted block is an
             exact identity and can be dropped into a pretrained network. Not
             stated by the paper; our choice. Default: True.
-        chunk_size (int): positions processed per chunk when N is larger;
-            bounds the working set on large clips. Default: 4096.
+        chunk_size (int): positions processed per chunk when N is larger
+            (``'chunked'`` training pass); bounds the working set on large
+            clips. Default: 4096.
+        impl (str): how a training pass (gradients needed) is computed, the
+            same equations either way. ``'chunked'``: forward and backward
+            written by hand, chunked over positions, keeping only X and the
+            theta/rho projections for the backward; least memory, and the
+            fastest on CPUs. ``'autograd'``: PyTorch autograd ops, which
+            keep the two softmaxes too but launch about a third of the
+            kernels; the faster on GPUs, where the block's small products
+            are launch-bound (measured in README.md). ``'auto'``: chunked
+            on the CPU, autograd elsewhere. Inference, tracing, export and
+            ``torch.compile`` always use the autograd ops. Default:
+            ``'auto'``.
     """
 
     _abbr_ = 'a2_block'
@@ -73,7 +85,8 @@ class A2Block(nn.Module):
                  num_descriptors: Optional[int] = None,
                  norm_cfg: Optional[Dict] = None,
                  zero_init: bool = True,
-                 chunk_size: int = 4096) -> None:
+                 chunk_size: int = 4096,
+                 impl: str = 'auto') -> None:
         super().__init__()
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError(
@@ -91,11 +104,15 @@ class A2Block(nn.Module):
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(
                 f'chunk_size must be a positive int, got {chunk_size!r}')
+        if impl not in IMPLS:
+            raise ValueError(
+                f'impl must be one of {IMPLS}, got {impl!r}')
         self.in_channels = in_channels
         self.descriptor_channels = m
         self.num_descriptors = n
         self.zero_init = zero_init
         self.chunk_size = chunk_size
+        self.impl = impl
 
         # phi, theta and rho fused: rows [0, m) are phi, [m, m+n) theta,
         # [m+n, m+2n) rho.
@@ -153,7 +170,7 @@ class A2Block(nn.Module):
         return (f'in_channels={self.in_channels}, '
                 f'descriptor_channels={self.descriptor_channels}, '
                 f'num_descriptors={self.num_descriptors}, '
-                f'chunk_size={self.chunk_size}')
+                f'chunk_size={self.chunk_size}, impl={self.impl!r}')
 
     def _check_input(self, x: torch.Tensor) -> None:
         if torch.jit.is_tracing():  # shapes are traced values, not ints
@@ -178,7 +195,7 @@ class A2Block(nn.Module):
                          self.rho_bias, self.out_proj_weight,
                          self.out_proj_bias, self.descriptor_channels,
                          self.num_descriptors, self.chunk_size, low,
-                         residual)  # (B, C, N)
+                         residual, self.impl)  # (B, C, N)
         if residual:
             # x + Y written in one pass; keep the input's memory format.
             return y.reshape(x.shape).to(

@@ -249,3 +249,37 @@ def test_trains_a2_parameters():
     grads = [p.grad for p in block.parameters()]
     assert all(g is not None for g in grads)
     assert any(g.abs().sum() > 0 for g in grads)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_cuda_amp_step_matches_fp32(dtype):
+    """A mixed-precision step on the GPU, the forward under autocast as
+    MMEngine's AmpOptimWrapper runs it: features and A² gradients close to
+    the float32 step. BN uses running statistics (eval mode) so that the
+    batch statistics of a random deep network do not amplify rounding; the
+    loss is a plain sum, whose gradients stay inside float16's range here
+    (a GradScaler's job in real training)."""
+    torch.manual_seed(0)
+    model = build(a2=(0, (1, 0), (0, 1), 0), **SMALL).cuda()
+    model.init_weights()
+    perturb(a2_blocks_of(model))
+    model.eval()
+    x = torch.randn(2, 3, 4, 64, 64, device='cuda')
+    results = []
+    for amp in (False, True):
+        model.zero_grad(set_to_none=True)
+        with torch.autocast('cuda', dtype=dtype, enabled=amp):
+            feat = model(x)
+        feat.float().sum().backward()
+        results.append((feat.detach().float(),
+                        [p.grad.clone() for b in a2_blocks_of(model)
+                         for p in b.parameters()]))
+    (ref, ref_grads), (got, grads) = results
+    assert (got - ref).norm() / ref.norm() < 3e-2
+    assert len(grads) == 10
+    for g, r in zip(grads, ref_grads):
+        assert g.dtype == torch.float32 and torch.isfinite(g).all()
+        cosine = torch.nn.functional.cosine_similarity(
+            g.flatten(), r.flatten(), dim=0)
+        assert cosine > 0.95, cosine

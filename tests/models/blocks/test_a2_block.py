@@ -8,7 +8,8 @@ from mmcv.cnn import build_plugin_layer
 import a2mm  # noqa: F401  (registers A2Block)
 from a2mm.models import A2Block
 from a2mm.models.blocks.a2_attention import (_A2AttentionFunction,
-                                             a2_attention_plain)
+                                             a2_attention_plain,
+                                             training_pass)
 from a2mm.registry import MODELS
 
 
@@ -149,17 +150,31 @@ def test_build_plugin_layer(type_name):
     assert isinstance(layer, A2Block) and layer.in_channels == 16
 
 
-def test_bf16_autocast_close_to_fp32():
+@pytest.mark.parametrize('x_dtype', [torch.float32, torch.bfloat16],
+                         ids=['fp32_input', 'bf16_input'])
+def test_bf16_autocast_training_close_to_fp32(x_dtype):
+    # a float32 input (the block first in an autocast region) and a bf16
+    # one (after an autocast convolution) take different output paths
     block = randomize(A2Block(64), scale=3.0)
-    x = torch.randn(2, 64, 4, 8, 8)
-    ref = block(x)
+    x = torch.randn(2, 64, 4, 8, 8).to(x_dtype).requires_grad_()
+    grad = torch.randn(x.shape)
+    ref = block(x.float())
+    ref_grads = torch.autograd.grad(ref, [x] + list(block.parameters()),
+                                    grad)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         out = block(x)
     assert out.dtype == x.dtype
+    grads = torch.autograd.grad(out, [x] + list(block.parameters()),
+                                grad.to(x_dtype))
     delta = (out - x).float()
-    ref_delta = ref - x
+    ref_delta = ref - x.float()
     rel = (delta - ref_delta).norm() / ref_delta.norm()
     assert rel < 2e-2, rel
+    for got, want in zip(grads, ref_grads):
+        assert got.dtype == (x_dtype if got.shape == x.shape else
+                             torch.float32)
+        rel = (got.float() - want).norm() / want.norm()
+        assert rel < 3e-2, rel
 
 
 def test_bf16_softmax_over_many_positions_stays_normalised():
@@ -188,6 +203,7 @@ def test_bad_input(shape, message):
     (dict(in_channels=2), 'descriptor_channels'),
     (dict(in_channels=16, num_descriptors=0), 'num_descriptors'),
     (dict(in_channels=16, chunk_size=0), 'chunk_size'),
+    (dict(in_channels=16, impl='fused'), 'impl'),
 ])
 def test_bad_arguments(kwargs, key):
     with pytest.raises(ValueError, match=key):
@@ -272,3 +288,147 @@ def test_no_quadratic_memory():
     before = _status_mib('VmRSS')
     block(x).sum().backward()
     assert _status_mib('VmHWM') - before < 256
+
+
+# CUDA: the same equations on the GPU (skipped where there is none). The
+# operator runs on whatever device its input is on; these check that the
+# hand-written backward, the fp32 softmaxes under fp16/bf16 autocast and the
+# no-N x N promise hold there too.
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+
+
+@cuda
+@pytest.mark.parametrize('impl,chunk_size', [('chunked', 4096),
+                                             ('chunked', 7),
+                                             ('autograd', 4096)])
+def test_cuda_matches_naive_reference_with_grads(impl, chunk_size):
+    block = randomize(A2Block(16, descriptor_channels=6, num_descriptors=5,
+                              chunk_size=chunk_size, impl=impl)).double()
+    x = torch.randn(2, 16, 3, 4, 5, dtype=torch.float64)
+    grad = torch.randn_like(x)
+    results = []
+    for device, fn in (('cpu', naive_a2), ('cuda', lambda b, v: b(v))):
+        b = block.to(device)
+        xd = x.to(device).requires_grad_()
+        out = fn(b, xd)
+        grads = torch.autograd.grad(out, [xd] + list(b.parameters()),
+                                    grad.to(device))
+        results.append([out] + list(grads))
+    for ref, got in zip(*results):
+        assert got.is_cuda
+        torch.testing.assert_close(got.cpu(), ref)
+
+
+@cuda
+@pytest.mark.parametrize('residual', [True, False])
+def test_cuda_fused_path_matches_plain_path(residual):
+    block = randomize(A2Block(64)).cuda()
+    x = torch.randn(2, 64, 4000, device='cuda', requires_grad=True)
+    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
+              block.out_proj_weight, block.out_proj_bias]
+    args = (16, 16)
+    fused = _A2AttentionFunction.apply(x, *params, *args, 1024, x.dtype,
+                                       residual)
+    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
+    torch.testing.assert_close(fused, plain)
+    grad = torch.randn_like(fused)
+    g_fused = torch.autograd.grad(fused, [x] + params, grad)
+    g_plain = torch.autograd.grad(plain, [x] + params, grad)
+    for a, b in zip(g_fused, g_plain):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)
+
+
+@cuda
+@pytest.mark.parametrize('impl', ['chunked', 'autograd'])
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize('half_input', [False, True],
+                         ids=['fp32_input', 'half_input'])
+@pytest.mark.parametrize('size', [(4, 8, 8), (32, 32, 32)],
+                         ids=['small', '32k_positions'])
+def test_cuda_autocast_training_close_to_fp32(impl, dtype, half_input, size):
+    # 32k positions: a half-precision softmax over positions would lose the
+    # small gather weights; the block takes both softmaxes in float32
+    block = randomize(A2Block(64, impl=impl), scale=3.0).cuda()
+    x = torch.randn((2, 64) + size, device='cuda')
+    x = (x.to(dtype) if half_input else x).requires_grad_()
+    grad = torch.randn(x.shape, device='cuda')
+    ref = block(x.float())
+    ref_grads = torch.autograd.grad(ref, [x] + list(block.parameters()),
+                                    grad)
+    with torch.autocast('cuda', dtype=dtype):
+        out = block(x)
+    assert out.dtype == x.dtype
+    grads = torch.autograd.grad(out, [x] + list(block.parameters()),
+                                grad.to(x.dtype))
+    ref_delta = ref - x.float()
+    rel = ((out - x).float() - ref_delta).norm() / ref_delta.norm()
+    assert rel < 2e-2, rel
+    for got, want in zip(grads, ref_grads):
+        assert torch.isfinite(got).all()
+        assert (got.float() - want).norm() / want.norm() < 3e-2
+
+
+@cuda
+@pytest.mark.parametrize('impl', ['chunked', 'autograd'])
+def test_cuda_memory_has_no_quadratic_term(impl):
+    # 16x56x56 = 50176 positions: one N x N float32 tensor would take
+    # 9.4 GiB; the caching allocator's peak is exact on the GPU.
+    block = randomize(A2Block(64, impl=impl)).cuda()
+    x = torch.randn(1, 64, 16, 56, 56, device='cuda', requires_grad=True)
+    block(x).sum().backward()  # warm-up
+    x.grad = None
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    block(x).sum().backward()
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() - before
+    # output, dX and the (2n, N) projections: a few times the input's size
+    assert peak < 8 * x.numel() * x.element_size(), peak / 2**20
+
+
+@pytest.mark.parametrize('impl,expected', [('auto', 1), ('chunked', 1),
+                                           ('autograd', 0)])
+def test_impl_chooses_the_training_pass_on_cpu(monkeypatch, impl, expected):
+    calls = []
+    monkeypatch.setattr(_A2AttentionFunction, 'apply',
+                        lambda *a: calls.append(1) or a2_attention_plain(
+                            a[0], *a[1:8], a[9], a[10]))
+    block = A2Block(8, impl=impl)
+    block(torch.randn(1, 8, 4))
+    assert len(calls) == expected
+    assert f"impl='{impl}'" in repr(block)
+
+
+def test_impl_auto_takes_autograd_on_gpus():
+    assert training_pass('auto', 'cpu') == 'chunked'
+    assert training_pass('auto', 'cuda') == 'autograd'
+    assert training_pass('chunked', 'cuda') == 'chunked'
+    with pytest.raises(ValueError, match='impl must be one of'):
+        training_pass('fused', 'cpu')
+
+
+def test_impl_autograd_matches_chunked():
+    x = torch.randn(2, 16, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    results = []
+    for impl in ('chunked', 'autograd'):
+        torch.manual_seed(0)
+        block = randomize(A2Block(16, impl=impl, chunk_size=7)).double()
+        out = block(x)
+        results.append([out] + list(torch.autograd.grad(
+            out.square().sum(), [x] + list(block.parameters()))))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b)
+
+
+@cuda
+def test_cuda_auto_trains_with_autograd_ops(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_A2AttentionFunction, 'apply',
+                        lambda *a: calls.append(1) or a2_attention_plain(
+                            a[0], *a[1:8], a[9], a[10]))
+    x = torch.randn(1, 8, 4, device='cuda', requires_grad=True)
+    A2Block(8).cuda()(x)
+    assert calls == []
+    A2Block(8, impl='chunked').cuda()(x)
+    assert calls == [1]

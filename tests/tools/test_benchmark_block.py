@@ -1,0 +1,43 @@
+"""tools/analysis/benchmark_block.py measures every module side by side (the
+real run is a benchmark, not a test)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / 'tools' / 'analysis' / 'benchmark_block.py'
+spec = importlib.util.spec_from_file_location('benchmark_block', SCRIPT)
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def test_rows_and_table_on_cpu():
+    lines = []
+    rows = bench.run([16], ['2x4x4', '2x8x8'], repeats=1, memory=False,
+                     memory_budget_gib=8., out=lines.append)
+    assert [r['size'] for r in rows] == ['2x4x4', '2x8x8']
+    assert all(set(r['times']) == set(bench.MODULES) for r in rows)
+    assert all(t > 0 for r in rows for t in r['times'].values())
+    assert len(lines) == 2 + len(rows)  # header, rule, one line per row
+
+
+def test_nonlocal_skipped_over_budget():
+    rows = bench.run([32], ['4x16x16'], repeats=1, memory=False,
+                     memory_budget_gib=1e-3, out=lambda s: None)
+    assert 'NonLocal3d' not in rows[0]['times']
+    assert 'A2Block' in rows[0]['times']
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_cuda_memory_is_linear_for_a2_and_quadratic_for_nonlocal():
+    rows = bench.run([64], ['4x16x16', '8x32x32'], repeats=1, memory=True,
+                     memory_budget_gib=8., out=lambda s: None,
+                     device='cuda')
+    small, large = (r['mems'] for r in rows)
+    # 8x the positions: A2Block's peak grows about 8x, NonLocal3d's N x N
+    # attention about 64x
+    assert small['A2Block'] * 12 > large['A2Block']
+    assert large['NonLocal3d'] > 30 * small['NonLocal3d']
+    assert large['A2Block'] < large['NonLocal3d'] / 10
