@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -86,11 +86,19 @@ def write_tiny_config(tmp_path, max_epochs: int = 1,
     return path
 
 
+def tool_env(**extra: str) -> Dict[str, str]:
+    """The environment for a tool run as a subprocess: the repository first
+    on PYTHONPATH, ahead of what the caller's PYTHONPATH already holds."""
+    path = os.pathsep.join(
+        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
+    return dict(os.environ, PYTHONPATH=path, **extra)
+
+
 def run_tool(args: List[str], cwd: Optional[str] = None,
              timeout: int = 300) -> str:
     """Run ``python <args>`` (or another executable) from the repository
     with a2mm importable; return stdout+stderr, failing with the output."""
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    env = tool_env(OMP_NUM_THREADS='1')
     cmd = args if args[0] != 'python' else [sys.executable] + args[1:]
     proc = subprocess.run(cmd, cwd=cwd or REPO, env=env, timeout=timeout,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -12,6 +12,7 @@ from a2mm.apis import init_model
 from tests.data.tiny_a2 import (CONFIG, config_value, distinct_bias,
                                 fix_head_scores, load_tool, make_label_map,
                                 make_video, save_checkpoint)
+from tests.tools.e2e_helpers import tool_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 BIAS = distinct_bias(config_value('model.cls_head.num_classes'))
@@ -90,7 +91,7 @@ def test_mp4_output_from_the_command_line(files, tmp_path):
         str(out_file), '--target-resolution', '128', '-1'
     ],
                           cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=ROOT),
+                          env=tool_env(),
                           capture_output=True,
                           text=True,
                           timeout=120)

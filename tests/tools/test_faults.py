@@ -25,6 +25,7 @@ from mmengine.config import Config
 import a2mm  # noqa: F401  (allow-lists the checkpoint contents)
 
 from tests.fault_helpers import tiny_recognizer_config, write_list, write_video
+from tests.tools.e2e_helpers import tool_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -65,7 +66,7 @@ def config_file(tmp_path_factory):
 
 
 def train(config, work_dir, *extra, stall=None):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    env = tool_env(OMP_NUM_THREADS='1')
     if stall:
         env['A2MM_STALL_SAVE'] = stall
     return subprocess.Popen(
