@@ -73,13 +73,14 @@ class ContextBlock3d(nn.Module):
         return self.block(x.reshape(b, c, t * h, w)).reshape(x.shape)
 
 
-def build(name: str, channels: int) -> nn.Module:
+def build(name: str, channels: int, impl: str = 'auto') -> nn.Module:
+    """The module ``name``; ``impl`` is A2Block's training pass."""
     import a2mm  # noqa: F401
     from mmcv.cnn import NonLocal3d
 
     from a2mm.models import A2Block
     if name == 'A2Block':
-        block = A2Block(channels)
+        block = A2Block(channels, impl=impl)
         nn.init.normal_(block.out_proj_weight, std=0.01)  # not identity
         return block
     if name == 'NonLocal3d':
@@ -125,18 +126,18 @@ def nonlocal_bytes(channels: int, size: str) -> int:
 
 
 def measure_memory(name: str, channels: int, size: str,
-                   device: str = 'cpu') -> float:
+                   device: str = 'cpu', impl: str = 'auto') -> float:
     """Peak memory of one fwd+bwd in MiB: on the CPU in a fresh
     subprocess, on CUDA from the caching allocator's peak (exact)."""
     if torch.device(device).type == 'cuda':
-        return cuda_memory(name, channels, size, device)
+        return cuda_memory(name, channels, size, device, impl)
     # A fixed mmap threshold: every allocation of 64 KiB or more gets its own
     # mapping and is returned on free, so RSS follows live tensor memory
     # instead of glibc's heap growth heuristics.
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
     out = subprocess.run(
         [sys.executable, __file__, '--memory-probe', name,
-         str(channels), size],
+         str(channels), size, impl],
         capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])['mib']
 
@@ -149,9 +150,9 @@ def _status_mib(key: str) -> float:
     raise RuntimeError(f'{key} not in /proc/self/status')
 
 
-def memory_probe(name: str, channels: int, size: str) -> None:
+def memory_probe(name: str, channels: int, size: str, impl: str) -> None:
     torch.manual_seed(0)
-    module = build(name, channels)
+    module = build(name, channels, impl)
     inputs = make_input(name, channels, size)
     step(module, inputs)  # warm-up: one-time library workspaces
     with open('/proc/self/clear_refs', 'w') as f:
@@ -161,11 +162,12 @@ def memory_probe(name: str, channels: int, size: str) -> None:
     print(json.dumps({'mib': _status_mib('VmHWM') - before}))
 
 
-def cuda_memory(name: str, channels: int, size: str, device: str) -> float:
+def cuda_memory(name: str, channels: int, size: str, device: str,
+                impl: str = 'auto') -> float:
     """Peak growth of allocated CUDA memory during one fwd+bwd, in MiB,
     over the module, its input and the output gradient."""
     torch.manual_seed(0)
-    module = build(name, channels).to(device)
+    module = build(name, channels, impl).to(device)
     inputs = make_input(name, channels, size, device)
     step(module, inputs)  # warm-up
     torch.cuda.reset_peak_memory_stats(device)
@@ -199,7 +201,8 @@ def fmt_ratio(num: Optional[float], den: Optional[float]) -> str:
 def run(channels_list: List[int], sizes: List[str], repeats: int,
         memory: bool, memory_budget_gib: float,
         out: Callable[[str], None] = print,
-        device: str = 'cpu') -> List[dict]:
+        device: str = 'cpu',
+        impl: str = 'auto') -> List[dict]:
     rows = []
     for channels in channels_list:
         for size in sizes:
@@ -210,7 +213,7 @@ def run(channels_list: List[int], sizes: List[str], repeats: int,
             ]
             torch.manual_seed(0)
             cases = {
-                name: (build(name, channels).to(device),
+                name: (build(name, channels, impl).to(device),
                        make_input(name, channels, size, device))
                 for name in names
             }
@@ -219,7 +222,7 @@ def run(channels_list: List[int], sizes: List[str], repeats: int,
             if torch.device(device).type == 'cuda':
                 torch.cuda.empty_cache()
             mems = {
-                name: measure_memory(name, channels, size, device)
+                name: measure_memory(name, channels, size, device, impl)
                 if memory else None
                 for name in names
             }
@@ -267,7 +270,7 @@ def _floor_growth(rows: List[dict], channels: int) -> float:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == '--memory-probe':
-        memory_probe(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        memory_probe(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
         return
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--channels', type=int, nargs='+',
@@ -277,6 +280,9 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--device', default='cpu',
                         help='cpu (default) or cuda[:i]')
+    parser.add_argument('--a2-impl', default='auto',
+                        choices=['auto', 'chunked', 'autograd'],
+                        help="A2Block's training pass (its impl argument)")
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory subprocesses')
     parser.add_argument('--nonlocal-budget-gib', type=float, default=8.,
@@ -291,9 +297,10 @@ def main() -> None:
     else:
         where = f'CPU, {torch.get_num_threads()} threads'
     print(f'torch {torch.__version__}, {where}, float32, batch 1, '
-          f'forward+backward, best of {args.repeats} round-robin repeats')
+          f'forward+backward, best of {args.repeats} round-robin repeats, '
+          f'A2Block impl={args.a2_impl!r}')
     run(args.channels, args.sizes, args.repeats, not args.no_memory,
-        args.nonlocal_budget_gib, device=args.device)
+        args.nonlocal_budget_gib, device=args.device, impl=args.a2_impl)
 
 
 if __name__ == '__main__':

@@ -224,7 +224,7 @@ def report(rows: Sequence[Dict], device: str = 'cpu',
             f'{row[key] / 2**20:.0f}' if key in row else '-'
             for key in ('step_peak', 'saved', 'params'))
         lines.append(
-            f'| {row["config"]} | {row["input"]} | {row["step_s"]:.2f} | '
+            f'| {row["config"]} | {row["input"]} | {row["step_s"]:.4g} | '
             f'{row["clips_per_s"]:.3f} | '
             f'{ref["step_s"] / row["step_s"]:.2f}x | {memory} |')
     lines.append('')
@@ -233,7 +233,7 @@ def report(rows: Sequence[Dict], device: str = 'cpu',
                      f'{osp.basename(row["config"])} speed = '
                      f'{row["step_s"] / ref["step_s"]:.3f}')
     step_times = '; '.join(
-        f'{osp.basename(r["config"])} ' + ' '.join(f'{t:.2f}'
+        f'{osp.basename(r["config"])} ' + ' '.join(f'{t:.3g}'
                                                   for t in r['times'])
         for r in rows)
     lines.append(f'(torch {torch.__version__}, '
