@@ -22,6 +22,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
+from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
+                                     relax_cuda_determinism)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -118,7 +120,9 @@ def main(argv=None) -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     check_config(cfg, 'train')  # before any data is read (robustness.md)
     setup_cpu_distributed(cfg, args.launcher)
+    prepare_cuda_determinism(cfg)  # before cuBLAS is first used
     runner = Runner.from_cfg(cfg)
+    relax_cuda_determinism(cfg)  # after the runner's own randomness setup
     runner.train()
 
 
