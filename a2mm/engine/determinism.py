@@ -55,7 +55,7 @@ def relax_cuda_determinism(cfg: Config, cuda: Optional[bool] = None) -> bool:
     print_log(
         'deterministic=True on CUDA: deterministic algorithms are used '
         'wherever PyTorch has them; the few backward kernels that have none '
-        '(MaxPool3d, AdaptiveAvgPool3d) run anyway and PyTorch warns once '
-        'for each, so runs can differ in the last bits there.',
+        '(MaxPool3d, AdaptiveAvgPool3d) run anyway with a PyTorch warning, '
+        'so runs can differ in the last bits there.',
         logger='current')
     return True

@@ -20,9 +20,9 @@ synchronisation), ``--amp`` under autocast as MMEngine's
 ``AmpOptimWrapper`` does.
 
 Peak memory: on the CPU each model runs one step in a fresh Python process;
-the figure is that process's peak resident set size (``ru_maxrss``) during the step
-minus its resident size just before it (after building the model and the
-input), i.e. what activations, gradients and workspace add (allocator
+the figure is that process's peak resident set size (``ru_maxrss``) during
+the step minus its resident size just before it (after building the model and
+the input), i.e. what activations, gradients and workspace add (allocator
 dependent: differences of a few tens of MiB are noise). On CUDA it is the
 growth of the caching allocator's peak allocated bytes during one step,
 which is exact. Beside it, the bytes

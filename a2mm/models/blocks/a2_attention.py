@@ -28,14 +28,14 @@ order written. No N x N tensor ever exists.
 Two implementations of the same equations:
 
 * :func:`a2_attention_plain`: ordinary autograd ops; used for inference,
-  tracing/export, under ``torch.compile``, and for training on GPUs (where
-  it launches about a third of the other's kernels, which matters more
-  there than memory traffic).
+  tracing/export, under ``torch.compile``, and for training on GPUs (fewer,
+  larger kernels, which matters more there than memory traffic).
 * :class:`_A2AttentionFunction`: forward and backward written by hand, used
-  for training in eager mode on the CPU. Both passes walk the positions in chunks: the
-  gather softmax is computed online (running max, as in FlashAttention), the
-  backward reuses one chunk-sized buffer and fuses the three contributions
-  to dX into one product, and only X and (T, R) are kept for the backward.
+  for training in eager mode on the CPU. Both passes walk the positions in
+  chunks: the gather softmax is computed online (running max, as in
+  FlashAttention), the backward reuses one chunk-sized buffer and fuses the
+  three contributions to dX into one product, and only X and (T, R) are kept
+  for the backward.
 
 Both run the N-sized products with C on one side in ``low`` (the autocast
 dtype) and everything else (softmaxes, the pooling into U, the small

@@ -69,9 +69,9 @@ class A2Block(nn.Module):
             written by hand, chunked over positions, keeping only X and the
             theta/rho projections for the backward; least memory, and the
             fastest on CPUs. ``'autograd'``: PyTorch autograd ops, which
-            keep the two softmaxes too but launch about a third of the
-            kernels; the faster on GPUs, where the block's small products
-            are launch-bound (measured in README.md). ``'auto'``: chunked
+            keep the two softmaxes too but launch fewer, larger kernels;
+            the faster on GPUs, where the block's small products are
+            launch-bound (measured in README.md). ``'auto'``: chunked
             on the CPU, autograd elsewhere. Inference, tracing, export and
             ``torch.compile`` always use the autograd ops. Default:
             ``'auto'``.
