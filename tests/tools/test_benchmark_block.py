@@ -1,16 +1,11 @@
 """tools/analysis/benchmark_block.py measures every module side by side (the
 real run is a benchmark, not a test)."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / 'tools' / 'analysis' / 'benchmark_block.py'
-spec = importlib.util.spec_from_file_location('benchmark_block', SCRIPT)
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from tests.data.tiny_a2 import load_tool
+
+bench = load_tool('tools/analysis/benchmark_block.py')
 
 
 def test_rows_and_table_on_cpu():

@@ -1,16 +1,11 @@
 """tools/analysis/benchmark_models.py runs side by side on tiny models and
 reports speed ratios and memory (the real run is a benchmark, not a test)."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / 'tools' / 'analysis' / 'benchmark_models.py'
-spec = importlib.util.spec_from_file_location('benchmark_models', SCRIPT)
-benchmark = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(benchmark)
+from tests.data.tiny_a2 import load_tool
+
+benchmark = load_tool('tools/analysis/benchmark_models.py')
 
 TINY = """
 model = dict(

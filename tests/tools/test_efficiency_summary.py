@@ -1,14 +1,10 @@
 """tools/analysis/efficiency_summary.py: the claim checks say 'no' when a
 claim fails (fed made-up measurements; the real run is a benchmark)."""
-import importlib.util
 import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / \
-    'efficiency_summary.py'
-spec = importlib.util.spec_from_file_location('efficiency_summary', SCRIPT)
-summary = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(summary)
+from tests.data.tiny_a2 import load_tool
+
+summary = load_tool('tools/analysis/efficiency_summary.py')
 Complexity = sys.modules['get_flops'].Complexity
 
 

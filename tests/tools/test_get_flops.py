@@ -1,6 +1,5 @@
 """tools/analysis/get_flops.py: parameters and FLOPs from configs, the A²
 block's products all counted (including baddbmm, which MMEngine lacks)."""
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +8,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from tests.data.tiny_a2 import load_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'tools' / 'analysis' / 'get_flops.py'
-
-spec = importlib.util.spec_from_file_location('get_flops', SCRIPT)
-get_flops = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(get_flops)
+get_flops = load_tool('tools/analysis/get_flops.py')
 
 TINY = """
 model = dict(

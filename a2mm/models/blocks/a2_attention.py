@@ -47,7 +47,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['a2_attention', 'a2_attention_plain', 'training_pass', 'IMPLS']
+__all__ = [
+    'a2_attention', 'a2_attention_plain', 'check_impl', 'training_pass',
+    'IMPLS'
+]
 
 #: ways of computing a training pass, see :func:`a2_attention`
 IMPLS = ('auto', 'chunked', 'autograd')
@@ -258,11 +261,16 @@ def _is_compiling() -> bool:
     return torch._dynamo.is_compiling()
 
 
+def check_impl(impl: str) -> None:
+    """Raise a ValueError naming the choices when ``impl`` is not one."""
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+
+
 def training_pass(impl: str, device_type: str) -> str:
     """The training pass ``impl`` resolves to on ``device_type``:
     ``'chunked'`` or ``'autograd'`` (``'auto'``: chunked on the CPU only)."""
-    if impl not in IMPLS:
-        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+    check_impl(impl)
     if impl == 'auto':
         return 'chunked' if device_type == 'cpu' else 'autograd'
     return impl

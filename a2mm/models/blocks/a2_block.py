@@ -34,7 +34,7 @@ import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 
 from a2mm.registry import register_model
-from .a2_attention import IMPLS, a2_attention
+from .a2_attention import a2_attention, check_impl
 
 __all__ = ['A2Block']
 
@@ -104,9 +104,7 @@ class A2Block(nn.Module):
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(
                 f'chunk_size must be a positive int, got {chunk_size!r}')
-        if impl not in IMPLS:
-            raise ValueError(
-                f'impl must be one of {IMPLS}, got {impl!r}')
+        check_impl(impl)
         self.in_channels = in_channels
         self.descriptor_channels = m
         self.num_descriptors = n

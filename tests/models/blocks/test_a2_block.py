@@ -47,6 +47,34 @@ def randomize(block: A2Block, scale: float = 1.0) -> A2Block:
 SHAPES = [(2, 16, 11), (2, 16, 5, 7), (2, 16, 3, 4, 5)]
 
 
+@pytest.fixture
+def chunked_calls(monkeypatch):
+    """Count the calls of the chunked training pass (the autograd ops
+    compute the result instead, so the caller still gets one)."""
+    calls = []
+    monkeypatch.setattr(_A2AttentionFunction, 'apply',
+                        lambda *a: calls.append(1) or a2_attention_plain(
+                            a[0], *a[1:8], a[9], a[10]))
+    return calls
+
+
+def check_chunked_matches_plain(block, x, chunk, residual, rtol, atol):
+    """The chunked pass and the autograd ops agree, outputs and all
+    gradients (input and the five parameters)."""
+    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
+              block.out_proj_weight, block.out_proj_bias]
+    args = (block.descriptor_channels, block.num_descriptors)
+    fused = _A2AttentionFunction.apply(x, *params, *args, chunk, x.dtype,
+                                       residual)
+    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
+    torch.testing.assert_close(fused, plain)
+    grad = torch.randn_like(fused)
+    g_fused = torch.autograd.grad(fused, [x] + params, grad)
+    g_plain = torch.autograd.grad(plain, [x] + params, grad)
+    for a, b in zip(g_fused, g_plain):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+
+
 @pytest.mark.parametrize('shape', SHAPES, ids=['1d', '2d', '3d'])
 @pytest.mark.parametrize('chunk_size', [4096, 7])
 def test_matches_naive_reference(shape, chunk_size):
@@ -239,32 +267,18 @@ def test_torch_compile_fullgraph():
 def test_fused_path_matches_plain_path(residual, chunk):
     block = randomize(A2Block(12, descriptor_channels=4, num_descriptors=5))
     x = torch.randn(3, 12, 40, requires_grad=True)
-    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
-              block.out_proj_weight, block.out_proj_bias]
-    args = (4, 5)
-    fused = _A2AttentionFunction.apply(x, *params, *args, chunk, x.dtype,
-                                       residual)
-    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
-    torch.testing.assert_close(fused, plain)
-    grad = torch.randn_like(fused)
-    g_fused = torch.autograd.grad(fused, [x] + params, grad)
-    g_plain = torch.autograd.grad(plain, [x] + params, grad)
-    for a, b in zip(g_fused, g_plain):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    check_chunked_matches_plain(block, x, chunk, residual, 1e-4, 1e-5)
 
 
-def test_training_uses_fused_path_and_inference_the_plain_one(monkeypatch):
-    calls = []
-    monkeypatch.setattr(_A2AttentionFunction, 'apply',
-                        lambda *a: calls.append(1) or a2_attention_plain(
-                            a[0], *a[1:8], a[9], a[10]))
+def test_training_uses_fused_path_and_inference_the_plain_one(
+        chunked_calls):
     block = A2Block(8)
     x = torch.randn(1, 8, 4)
     block(x)
-    assert calls == [1]
+    assert chunked_calls == [1]
     with torch.no_grad():
         block(x)
-    assert calls == [1]
+    assert chunked_calls == [1]
 
 
 def _status_mib(key: str) -> float:
@@ -324,18 +338,7 @@ def test_cuda_matches_naive_reference_with_grads(impl, chunk_size):
 def test_cuda_fused_path_matches_plain_path(residual):
     block = randomize(A2Block(64)).cuda()
     x = torch.randn(2, 64, 4000, device='cuda', requires_grad=True)
-    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
-              block.out_proj_weight, block.out_proj_bias]
-    args = (16, 16)
-    fused = _A2AttentionFunction.apply(x, *params, *args, 1024, x.dtype,
-                                       residual)
-    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
-    torch.testing.assert_close(fused, plain)
-    grad = torch.randn_like(fused)
-    g_fused = torch.autograd.grad(fused, [x] + params, grad)
-    g_plain = torch.autograd.grad(plain, [x] + params, grad)
-    for a, b in zip(g_fused, g_plain):
-        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)
+    check_chunked_matches_plain(block, x, 1024, residual, 1e-3, 1e-4)
 
 
 @cuda
@@ -389,14 +392,11 @@ def test_cuda_memory_has_no_quadratic_term(impl):
 
 @pytest.mark.parametrize('impl,expected', [('auto', 1), ('chunked', 1),
                                            ('autograd', 0)])
-def test_impl_chooses_the_training_pass_on_cpu(monkeypatch, impl, expected):
-    calls = []
-    monkeypatch.setattr(_A2AttentionFunction, 'apply',
-                        lambda *a: calls.append(1) or a2_attention_plain(
-                            a[0], *a[1:8], a[9], a[10]))
+def test_impl_chooses_the_training_pass_on_cpu(chunked_calls, impl,
+                                               expected):
     block = A2Block(8, impl=impl)
     block(torch.randn(1, 8, 4))
-    assert len(calls) == expected
+    assert len(chunked_calls) == expected
     assert f"impl='{impl}'" in repr(block)
 
 
@@ -422,13 +422,9 @@ def test_impl_autograd_matches_chunked():
 
 
 @cuda
-def test_cuda_auto_trains_with_autograd_ops(monkeypatch):
-    calls = []
-    monkeypatch.setattr(_A2AttentionFunction, 'apply',
-                        lambda *a: calls.append(1) or a2_attention_plain(
-                            a[0], *a[1:8], a[9], a[10]))
+def test_cuda_auto_trains_with_autograd_ops(chunked_calls):
     x = torch.randn(1, 8, 4, device='cuda', requires_grad=True)
     A2Block(8).cuda()(x)
-    assert calls == []
+    assert chunked_calls == []
     A2Block(8, impl='chunked').cuda()(x)
-    assert calls == [1]
+    assert chunked_calls == [1]
