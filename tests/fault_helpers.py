@@ -11,18 +11,26 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-__all__ = ['write_video', 'make_fault_videos', 'write_list', 'FAULTS']
+__all__ = [
+    'write_video', 'make_fault_videos', 'write_list', 'truncate', 'FAULTS',
+    'SHORT'
+]
 
 # name -> what the dataset must say about it (a substring of the reason)
 FAULTS: Dict[str, str] = {
     'missing': 'does not exist',
     'empty': 'empty (0 bytes)',
     'text': 'is not a video file',
-    'truncated_mp4': 'truncated or corrupt',
+    'truncated_mp4': 'MP4/MOV file is truncated',
+    'truncated_avi': 'AVI file is truncated',  # decord segfaults on it
     'corrupt': 'frames cannot be decoded',
-    'one_frame': 'has 1 frame(s)',
-    'short': 'has 5 frame(s)',
+    'tiny': 'cannot copy its decoded frames: 96 bytes decoded per frame '
+            'where the array holds 3',  # 1x1 pixels
+    'narrow': 'cannot copy its decoded frames: 1536 bytes decoded per '
+              'frame where the array holds 192',  # 4x16 pixels
 }
+# short videos (fewer frames than a 4x2 clip spans, 7): data, looped
+SHORT: Dict[str, int] = {'one_frame': 1, 'short': 5}
 
 
 def write_video(path: str,
@@ -60,13 +68,23 @@ def write_video(path: str,
     return path
 
 
+def truncate(src: str, dst: str, fraction: float) -> str:
+    """Write the first ``fraction`` of the bytes of ``src`` to ``dst``."""
+    with open(src, 'rb') as f:
+        data = f.read()
+    with open(dst, 'wb') as f:
+        f.write(data[:int(len(data) * fraction)])
+    return dst
+
+
 def make_fault_videos(root: str, good: int = 4,
                       num_frames: int = 24) -> Dict[str, str]:
     """A folder with ``good`` valid videos and one of each fault.
 
     Returns:
         dict: name -> file name relative to ``root``; good ones are
-        ``good0``, ``good1``, ...; the faults are the keys of ``FAULTS``.
+        ``good0``, ``good1``, ...; the faults are the keys of ``FAULTS``,
+        the short videos those of ``SHORT``.
     """
     os.makedirs(root, exist_ok=True)
     files = {}
@@ -82,12 +100,21 @@ def make_fault_videos(root: str, good: int = 4,
     files['text'] = 'text.mp4'
     # MP4 from cv2 keeps its index (moov) at the end: cut, it cannot open.
     full = write_video(osp.join(root, 'full.mp4'), num_frames, seed=9)
-    with open(full, 'rb') as f:
-        data = f.read()
-    with open(osp.join(root, 'truncated.mp4'), 'wb') as f:
-        f.write(data[:len(data) // 2])
+    truncate(full, osp.join(root, 'truncated.mp4'), 0.5)
     os.remove(full)
     files['truncated_mp4'] = 'truncated.mp4'
+    # AVI (MJPG) cut at 30%: decord reading it from memory, as MMAction2's
+    # DecordInit does, dies with SIGSEGV (tests/datasets/test_bad_videos.py)
+    full = write_video(osp.join(root, 'full.avi'), num_frames, seed=7,
+                       fourcc='MJPG')
+    truncate(full, osp.join(root, 'truncated.avi'), 0.3)
+    os.remove(full)
+    files['truncated_avi'] = 'truncated.avi'
+    files['tiny'] = osp.basename(write_video(
+        osp.join(root, 'tiny.avi'), num_frames, size=(1, 1), fourcc='MJPG'))
+    files['narrow'] = osp.basename(write_video(
+        osp.join(root, 'narrow.avi'), num_frames, size=(4, 16),
+        fourcc='MJPG'))
     # Payload overwritten with zeros (header intact): it opens, but the
     # frames after the first cannot be decoded.
     full = write_video(osp.join(root, 'full.mp4'), num_frames, seed=8)

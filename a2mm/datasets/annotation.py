@@ -12,23 +12,96 @@ splits each line on single spaces and unpacks two fields, so
   inside ``torch.nn.functional.cross_entropy`` (or not at all on CPU with
   some reductions), after hours of decoding;
 - an empty list gives an empty dataset and a ``ZeroDivisionError`` or
-  "num_samples should be a positive integer" from the sampler.
+  "num_samples should be a positive integer" from the sampler;
+- a line without a label in a test list becomes label -1, scored as wrong;
+- a list saved as UTF-16 or latin-1 is a bare ``UnicodeDecodeError``;
+- a video listed twice (with the same or another label) goes unnoticed.
 
 :func:`parse_video_list` splits the *last* fields off instead, so paths may
 contain spaces, reads CRLF (Windows) and LF files alike, and raises
 :class:`AnnotationError` naming the file, line number and the line itself.
+:func:`decode_text` reads UTF-8 and names the file, line and encoding of
+anything else; :func:`duplicate_lines` describes repeated videos.
 """
 import difflib
 import re
 from typing import Dict, List, Optional, Sequence, Union
 
-__all__ = ['AnnotationError', 'parse_video_list', 'read_class_names']
+__all__ = [
+    'AnnotationError', 'decode_text', 'duplicate_lines', 'parse_video_list',
+    'read_class_names'
+]
 
 _INT = re.compile(r'[+-]?\d+')
 
 
 class AnnotationError(ValueError):
     """A problem in an annotation list or label file, with its location."""
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """The text of a list or label file, which must be UTF-8 (a UTF-8
+    byte-order mark is allowed).
+
+    Raises:
+        AnnotationError: the bytes are UTF-16/32 (a byte-order mark or NUL
+            bytes) or not valid UTF-8 (e.g. latin-1); names the file, the
+            line and the byte, and how to convert it.
+    """
+    boms = ((b'\xff\xfe\x00\x00', 'UTF-32'), (b'\x00\x00\xfe\xff', 'UTF-32'),
+            (b'\xff\xfe', 'UTF-16'), (b'\xfe\xff', 'UTF-16'))
+    found = next((name for bom, name in boms if data.startswith(bom)), None)
+    if found is None and b'\x00' in data[:4096]:
+        found = 'UTF-16 or UTF-32 (it has NUL bytes)'
+    if found:
+        raise AnnotationError(
+            f'{path} is encoded as {found}; annotation and label files must '
+            f'be UTF-8. Convert it, e.g. iconv -f {found.split()[0]} -t UTF-8 '
+            f'{path} > fixed.txt')
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b'\n') + 1
+        byte = data[err.start:err.start + 1]
+        raise AnnotationError(
+            f'{path}, line {line}: byte {byte!r} (offset {err.start}) is not '
+            'UTF-8; annotation and label files must be UTF-8 (this one may '
+            f'be latin-1 or Windows-1252). Convert it, e.g. iconv -f LATIN1 '
+            f'-t UTF-8 {path} > fixed.txt') from None
+
+
+def duplicate_lines(samples: Sequence[dict], ann_file: str,
+                    shown: int = 5) -> Optional[str]:
+    """A warning naming the videos that ``samples`` (from
+    :func:`parse_video_list`) list more than once, with their lines and
+    whether the labels agree; None when every video is listed once.
+
+    Args:
+        samples (sequence of dict): parsed lines (``filename``, ``label``,
+            ``line``).
+        ann_file (str): the list, for the message.
+        shown (int): how many repeated videos to name. Defaults to 5.
+    """
+    lines: Dict[str, List[dict]] = {}
+    for sample in samples:
+        lines.setdefault(sample['filename'], []).append(sample)
+    repeated = {path: group for path, group in lines.items()
+                if len(group) > 1}
+    if not repeated:
+        return None
+    conflicting = [path for path, group in repeated.items()
+                   if len({str(s['label']) for s in group}) > 1]
+    parts = []
+    for path, group in list(repeated.items())[:shown]:
+        where = ', '.join(f'{s["line"]} (label {s["label"]})' for s in group)
+        kind = ('CONFLICTING labels' if path in conflicting else
+                'same label')
+        parts.append(f'{path!r} on lines {where}: {kind}')
+    more = len(repeated) - len(parts)
+    return (f'{ann_file}: {len(repeated)} video(s) listed more than once '
+            f'({len(conflicting)} with conflicting labels); each line is '
+            'used as a sample: ' + '; '.join(parts) +
+            (f'; and {more} more' if more > 0 else ''))
 
 
 def _split(line: str, delimiter: str, maxsplit: int = -1) -> List[str]:
@@ -85,9 +158,11 @@ def _parse_label(token: str, where: str, classes: Optional[Sequence[str]],
                 f'one of the {len(classes)} class names{hint}')
         label = list(classes).index(token)
     else:
+        missing = ' (is the label missing?)' if '.' in token or \
+            '/' in token else ''
         raise AnnotationError(
-            f'{where}: label {token!r} is not an integer class index (give '
-            'the dataset label_file=... to use class names)')
+            f'{where}: label {token!r} is not an integer class index{missing}'
+            ' (give the dataset label_file=... to use class names)')
     if label < 0 or (num_classes is not None and label >= num_classes):
         bound = f'[0, {num_classes - 1}]' if num_classes else '>= 0'
         raise AnnotationError(
@@ -119,8 +194,9 @@ def parse_video_list(text: str,
         delimiter (str): field separator; ``' '`` (default) means any run
             of spaces or tabs. The path is everything before the label
             field(s), so it may contain the delimiter.
-        require_labels (bool): a line without a label is an error (training);
-            if False it gets label -1 like MMAction2's inference lists.
+        require_labels (bool): a line without a label is an error
+            (default; training and test lists, whose labels are scored).
+            If False it gets label -1 like MMAction2's inference lists.
 
     Returns:
         list[dict]: ``dict(filename=str, label=int or list[int], line=int)``
@@ -164,7 +240,8 @@ def parse_video_list(text: str,
                         f'{where}: malformed line: expected "<path> <label>"'
                         ' (a path, the delimiter '
                         f'{"whitespace" if delimiter == " " else repr(delimiter)}'
-                        ', an integer label)')
+                        ', an integer label); training, validation and test '
+                        'lists need a label on every line')
                 filename, label = fields[-1], -1
             else:
                 filename = fields[0]

@@ -12,19 +12,29 @@ Why a subclass, and why these three methods only:
   <path>...`` whatever the cause. Ours runs the same transforms one by one,
   so it knows whether the header (``DecordInit``) or the frames
   (``DecordDecode``) failed, checks the frame count before sampling, and
-  raises :class:`~.video_errors.BadVideoError` with the cause.
+  raises :class:`~.video_errors.BadVideoError` with the cause. Before the
+  pipeline, a local AVI or MP4 file has its chunk sizes checked
+  (:func:`~.container_check.container_problem`): decord segfaults on a
+  truncated AVI read from memory, which would kill the worker.
 - ``__getitem__``: ``BaseDataset`` refetches only when the pipeline returns
   ``None``; an exception from a bad file ends the run. Ours replaces a bad
   training sample by a random other one (at most ``max_bad_retries`` in a
   row) and, in test mode, either raises (default) or, with
   ``skip_bad_videos=True``, hands out a stand-in sample tagged with the
   skipped path, which :class:`~a2mm.engine.SkippedVideosMetric` leaves out
-  of the metrics and reports.
+  of the metrics and reports (any number of bad videos, in a row or not).
+
+A video shorter than one clip (:mod:`.clip_span`) is used as MMAction2
+uses it (``SampleFrames`` loops it) and tagged ``looped_video``, so that
+:class:`~a2mm.engine.BadVideoHook` counts them; ``loop_short_videos=False``
+makes such videos bad instead. Every sample carries its video path as
+``filename`` in its metainfo (``tools/test.py --dump`` rows name their
+video).
 
 Everything else (metainfo, serialisation, ``multi_class`` one-hot labels,
 ``data_prefix``) is ``VideoDataset``'s.
 
-Bad samples are reported through the data, not through the log of the
+Bad and looped samples are reported through the data, not through the log of the
 worker process that met them: the returned sample's ``data_samples``
 carries ``replaced_videos`` (training) or ``skipped_video`` (testing) in its
 metainfo, and :class:`~a2mm.engine.BadVideoHook` logs them in the main
@@ -32,21 +42,27 @@ process, each path once, with a count per epoch.
 """
 import logging
 import os.path as osp
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Union
 
 from mmaction.datasets import VideoDataset
-from mmaction.datasets.transforms import SampleFrames
 from mmaction.registry import DATASETS
-from mmengine.fileio import exists, get_text
+from mmengine.fileio import exists, get
 from mmengine.logging import print_log
 
-from .annotation import parse_video_list, read_class_names
-from .video_errors import BadVideoError, describe_failure
+from .annotation import (decode_text, duplicate_lines, parse_video_list,
+                         read_class_names)
+from .clip_span import pipeline_clip_span
+from .container_check import container_problem
+from .video_errors import BadVideoError, describe_failure, frames_problem
 
 __all__ = ['RobustVideoDataset']
 
+# metainfo keys of the returned samples (read by BadVideoHook,
+# SkippedVideosMetric and the dumped predictions)
 REPLACED_KEY = 'replaced_videos'
 SKIPPED_KEY = 'skipped_video'
+LOOPED_KEY = 'looped_video'
+FILENAME_KEY = 'filename'
 
 
 @DATASETS.register_module()
@@ -62,18 +78,21 @@ class RobustVideoDataset(VideoDataset):
             that cannot be loaded raises :class:`BadVideoError` naming the
             file, its annotation line and the cause. True: it is left out of
             the evaluation and reported (needs
-            :class:`~a2mm.engine.BadVideoHook`, which wraps the metrics).
-            Training always replaces bad samples.
+            :class:`~a2mm.engine.BadVideoHook`, which wraps the metrics),
+            however many there are. Training always replaces bad samples.
         max_bad_retries (int): training: how many bad videos in a row one
             sample may meet before giving up with an error (a list where
             most files are bad usually means a wrong ``data_prefix``).
-            Test mode with ``skip_bad_videos``: how far to look for a
-            stand-in. Defaults to 10.
-        min_frames (int, optional): videos with fewer frames are bad.
-            None (default): the frames one clip spans without looping,
-            ``(clip_len - 1) * frame_interval + 1`` of the pipeline's
-            ``SampleFrames``, and at least 2. Set 1 to accept any
-            decodable video and let ``SampleFrames`` loop short ones.
+            Defaults to 10.
+        loop_short_videos (bool): a decodable video with fewer frames than
+            one clip spans (``(clip_len - 1) * frame_interval + 1`` of the
+            pipeline's ``SampleFrames``) is used, its frames looped by
+            ``SampleFrames`` as in MMAction2, and counted by
+            :class:`~a2mm.engine.BadVideoHook`. False: such a video is bad
+            (replaced in training; an error, or skipped, in testing).
+            Defaults to True.
+        min_frames (int): videos with fewer frames are always bad.
+            Defaults to 1 (any decodable video is used).
         label_file (str, optional): class names, one per line (line i is
             class i); labels in ``ann_file`` may then be names, and indices
             are checked against the number of names.
@@ -82,26 +101,32 @@ class RobustVideoDataset(VideoDataset):
     def __init__(self,
                  ann_file: str,
                  pipeline: List[Union[dict, Callable]],
+                 *,
                  skip_bad_videos: bool = False,
                  max_bad_retries: int = 10,
-                 min_frames: Optional[int] = None,
+                 loop_short_videos: bool = True,
+                 min_frames: int = 1,
                  label_file: Optional[str] = None,
                  **kwargs: Any) -> None:
         if max_bad_retries < 0:
             raise ValueError(
                 f'max_bad_retries must be >= 0, got {max_bad_retries}')
-        if min_frames is not None and min_frames < 1:
+        if min_frames is None or min_frames < 1:
             raise ValueError(f'min_frames must be >= 1, got {min_frames}')
         self.skip_bad_videos = skip_bad_videos
         self.max_bad_retries = max_bad_retries
+        self.loop_short_videos = loop_short_videos
+        self.min_frames = min_frames
         self.label_file = label_file
-        self._min_frames_arg = min_frames
+        self._stand_in: Optional[int] = None  # a readable index (skipping)
+        self._unreadable: Set[int] = set()  # indices known bad (skipping)
         super().__init__(ann_file, pipeline=pipeline, **kwargs)
-        self.min_frames, self._min_frames_why = self._clip_span()
+        self.clip_span = pipeline_clip_span(self.pipeline.transforms)
 
     # ------------------------------------------------------------ annotations
     def load_data_list(self) -> List[dict]:
-        """Parse ``ann_file``; see :func:`parse_video_list` for the checks."""
+        """Parse ``ann_file``; see :func:`parse_video_list` for the checks.
+        Videos listed twice are reported as a warning."""
         if not exists(self.ann_file):
             raise FileNotFoundError(
                 f'annotation file {self.ann_file} does not exist')
@@ -110,21 +135,24 @@ class RobustVideoDataset(VideoDataset):
             if not exists(self.label_file):
                 raise FileNotFoundError(
                     f'label file {self.label_file} does not exist')
-            classes = read_class_names(self.label_file,
-                                       get_text(self.label_file))
+            classes = read_class_names(
+                self.label_file,
+                decode_text(get(self.label_file), self.label_file))
             if self.num_classes is not None and \
                     self.num_classes != len(classes):
                 raise ValueError(
                     f'num_classes={self.num_classes} but label file '
                     f'{self.label_file} names {len(classes)} classes')
         samples = parse_video_list(
-            get_text(self.ann_file),
+            decode_text(get(self.ann_file), self.ann_file),
             self.ann_file,
             multi_class=self.multi_class,
             num_classes=self.num_classes,
             classes=classes,
-            delimiter=self.delimiter,
-            require_labels=not self.test_mode)
+            delimiter=self.delimiter)
+        repeated = duplicate_lines(samples, self.ann_file)
+        if repeated:
+            print_log(repeated, logger='current', level=logging.WARNING)
         prefix = self.data_prefix.get('video')
         for sample in samples:
             if prefix:
@@ -133,19 +161,6 @@ class RobustVideoDataset(VideoDataset):
         return samples
 
     # ----------------------------------------------------------------- videos
-    def _clip_span(self):
-        """(min_frames, why) from the argument or the pipeline."""
-        if self._min_frames_arg is not None:
-            return self._min_frames_arg, f'min_frames={self._min_frames_arg}'
-        for t in self.pipeline.transforms:
-            if isinstance(t, SampleFrames):
-                span = (t.clip_len - 1) * t.frame_interval + 1
-                return max(2, span), (
-                    f'one clip spans {span} frames: clip_len={t.clip_len}, '
-                    f'frame_interval={t.frame_interval}; set min_frames=1 on '
-                    'the dataset to loop short videos instead')
-        return 2, 'a video needs at least 2 frames'
-
     def _bad(self, info: dict, reason: str) -> BadVideoError:
         path = info['filename']
         message = (f'{path}: {reason} ({self.ann_file}, line '
@@ -159,26 +174,53 @@ class RobustVideoDataset(VideoDataset):
                 'and counted as skipped_videos in the metrics')
         return BadVideoError(message, path=path, reason=reason)
 
+    def _check_length(self, info: dict, total: int) -> Optional[dict]:
+        """Raise for a video below ``min_frames`` (or shorter than one clip
+        with ``loop_short_videos=False``); return the ``looped_video`` tag
+        of a short one that ``SampleFrames`` will loop, else None."""
+        if total < self.min_frames:
+            raise self._bad(info, f'has {total} frame(s), fewer than '
+                            f'min_frames={self.min_frames}')
+        if self.clip_span is None or total >= self.clip_span[0]:
+            return None
+        span, why = self.clip_span
+        if not self.loop_short_videos:
+            raise self._bad(
+                info, f'has {total} frame(s), fewer than one clip needs '
+                f'({why}; loop_short_videos=False)')
+        return dict(path=info['filename'], frames=total, span=span)
+
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Run the pipeline on sample ``idx`` one transform at a time.
 
-        Transforms up to the one that produces ``imgs`` (decord's
-        ``DecordInit``/``SampleFrames``/``DecordDecode``) *read* the video:
-        any exception there becomes a :class:`BadVideoError` that says what
-        is wrong with the file. After the transform that sets
-        ``total_frames``, videos shorter than ``min_frames`` are bad too.
-        Exceptions of later transforms are bugs or config errors, not bad
-        files; they propagate with a note naming the file.
+        A local AVI or MP4 file is first checked for truncation
+        (:func:`container_problem`). Transforms up to the one that
+        produces ``imgs`` (decord's ``DecordInit``/``SampleFrames``/
+        ``DecordDecode``) *read* the video: any exception there becomes a
+        :class:`BadVideoError` that says what is wrong with the file. After
+        the transform that sets ``total_frames``, the length is checked
+        (:meth:`_check_length`); after the one that sets ``imgs``, the
+        frames' shape. Exceptions of later transforms are bugs or config
+        errors, not bad files; they propagate with a note naming the file.
 
         Returns:
-            dict or None: the packed sample; None if a transform dropped it
-            (MMEngine's convention).
+            dict or None: the packed sample, its metainfo carrying
+            ``filename`` (and ``looped_video`` for a short video); None if
+            a transform dropped it (MMEngine's convention).
 
         Raises:
             BadVideoError: the video cannot be read.
         """
         results = self.get_data_info(idx)
         info = dict(results)
+        if osp.isfile(info['filename']):  # local file: check its structure
+            try:
+                problem = container_problem(info['filename'])
+            except OSError as err:
+                problem = f'cannot be read: {err}'
+            if problem:
+                raise self._bad(info, problem)
+        looped = None
         stage = 'open'  # -> 'decode' after total_frames, 'done' after imgs
         for transform in self.pipeline.transforms:
             try:
@@ -194,13 +236,15 @@ class RobustVideoDataset(VideoDataset):
                 return None
             if stage == 'open' and 'total_frames' in results:
                 stage = 'decode'
-                total = results['total_frames']
-                if total < self.min_frames:
-                    raise self._bad(
-                        info, f'has {total} frame(s), fewer than the '
-                        f'{self.min_frames} needed ({self._min_frames_why})')
+                looped = self._check_length(info, results['total_frames'])
             if stage != 'done' and 'imgs' in results:
                 stage = 'done'
+                problem = frames_problem(results['imgs'])
+                if problem:
+                    raise self._bad(info, problem)
+        self._tag(results, FILENAME_KEY, info['filename'])
+        if looped is not None:
+            self._tag(results, LOOPED_KEY, looped)
         return results
 
     # --------------------------------------------------------------- sampling
@@ -218,25 +262,20 @@ class RobustVideoDataset(VideoDataset):
         what happens to bad videos."""
         if not self._fully_initialized:
             self.full_init()
-        skipping = self.test_mode and self.skip_bad_videos
+        if self.test_mode:
+            return self._test_item(idx)
         failures: List[Dict[str, str]] = []
         dropped = 0
         while True:
             try:
                 data = self.prepare_data(idx)
             except BadVideoError as err:
-                if self.test_mode and not self.skip_bad_videos:
-                    raise
                 failures.append(dict(path=err.path, reason=err.reason))
                 if len(failures) > self.max_bad_retries:
                     raise self._too_many(failures) from err
-                idx = (idx + 1) % len(self) if skipping else \
-                    self._rand_another()
+                idx = self._rand_another()
                 continue
             if data is None:  # a transform dropped the sample
-                if self.test_mode:
-                    raise RuntimeError(
-                        f'the test pipeline returned None for sample {idx}')
                 dropped += 1
                 if dropped > self.max_refetch:
                     raise RuntimeError(
@@ -245,17 +284,56 @@ class RobustVideoDataset(VideoDataset):
                 idx = self._rand_another()
                 continue
             break
-        if skipping and failures:
-            if not self._tag(data, SKIPPED_KEY, failures[0]):
-                raise RuntimeError(
-                    'skip_bad_videos=True needs a pipeline that ends with '
-                    'PackActionInputs, to mark the skipped sample')
-        elif failures and not self._tag(data, REPLACED_KEY, failures):
+        if failures and not self._tag(data, REPLACED_KEY, failures):
             for f in failures:  # no data_samples to carry them to the hook
                 print_log(f'bad video replaced by another sample: '
                           f'{f["path"]}: {f["reason"]}', logger='current',
                           level=logging.WARNING)
         return data
+
+    def _test_item(self, idx: int) -> dict:
+        """Test mode: sample ``idx``, or (``skip_bad_videos``) a stand-in
+        tagged ``skipped_video`` when its video cannot be read."""
+        try:
+            data = self._prepare_test(idx)
+        except BadVideoError as err:
+            if not self.skip_bad_videos:
+                raise
+            self._unreadable.add(idx)
+            data = self._stand_in_sample()
+            skipped = dict(path=err.path, reason=err.reason)
+            if not self._tag(data, SKIPPED_KEY, skipped):
+                raise RuntimeError(
+                    'skip_bad_videos=True needs a pipeline that ends with '
+                    'PackActionInputs, to mark the skipped sample') from err
+            self._tag(data, FILENAME_KEY, err.path)
+        return data
+
+    def _prepare_test(self, idx: int) -> dict:
+        data = self.prepare_data(idx)
+        if data is None:
+            raise RuntimeError(
+                f'the test pipeline returned None for sample {idx}')
+        return data
+
+    def _stand_in_sample(self) -> dict:
+        """Any readable sample of the list (only its shape matters: the
+        metrics leave it out). The first found is remembered, so a run of
+        bad videos costs one scan, however long it is."""
+        order = ([self._stand_in] if self._stand_in is not None else []) + [
+            i for i in range(len(self)) if i not in self._unreadable
+        ]
+        for idx in order:
+            try:
+                data = self._prepare_test(idx)
+            except BadVideoError:
+                self._unreadable.add(idx)
+                continue
+            self._stand_in = idx
+            return data
+        raise BadVideoError(
+            f'none of the {len(self)} videos of {self.ann_file} can be read '
+            f'(check data_prefix {self.data_prefix.get("video")!r})')
 
     def _too_many(self, failures: List[Dict[str, str]]) -> BadVideoError:
         listed = '; '.join(f'{f["path"]}: {f["reason"]}'

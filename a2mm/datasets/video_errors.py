@@ -8,9 +8,16 @@ happy path) and turn that into one line a user can act on.
 """
 import os
 import os.path as osp
-from typing import Optional
+import re
+from typing import Any, Optional
 
-__all__ = ['BadVideoError', 'describe_failure', 'sniff_container']
+__all__ = [
+    'BadVideoError', 'describe_failure', 'frames_problem', 'sniff_container'
+]
+
+# decord 0.6.0 on some very narrow videos (seen: 1x1, 2x2, 2x5000 pixels):
+# ``Check failed: from_size == to_size (96 vs. 3) DECORDArrayCopyFromTo``
+_COPY_FAILED = re.compile(r'from_size == to_size \((\d+) vs\. (\d+)\)')
 
 # Leading bytes of the containers video datasets use, and where they are.
 _SIGNATURES = (
@@ -85,6 +92,14 @@ def describe_failure(path: str, exc: BaseException, stage: str) -> str:
         container = sniff_container(path)
     except OSError as err:
         return f'cannot be read: {err}'
+    copy = _COPY_FAILED.search(str(exc))
+    if copy:
+        return (f'decord opens this {container or "video"} file but cannot '
+                f'copy its decoded frames: {copy.group(1)} bytes decoded per '
+                f'frame where the array holds {copy.group(2)} '
+                '(DECORDArrayCopyFromTo size check; decord 0.6.0 does this on '
+                'some videos narrower than 32 pixels, which other decoders '
+                'may read); re-encode it to a usual size')
     if stage == 'open':
         if container is None:
             with open(path, 'rb') as f:
@@ -95,3 +110,20 @@ def describe_failure(path: str, exc: BaseException, stage: str) -> str:
                 f'corrupt ({size} bytes; {_short(exc)})')
     return (f'frames cannot be decoded: truncated or corrupt '
             f'{container or "video"} file ({size} bytes; {_short(exc)})')
+
+
+def frames_problem(imgs: Any) -> Optional[str]:
+    """What is wrong with decoded frames, or None.
+
+    decord 0.6.0 returns frames of videos narrower than 32 pixels with a
+    wrong shape and no error (a 4x16 video gives (16, 4, 24) arrays: each
+    row padded to 96 bytes), which later transforms would take for image
+    data. Frames must be (height, width, 3).
+    """
+    first = imgs[0] if isinstance(imgs, (list, tuple)) and imgs else imgs
+    shape = getattr(first, 'shape', None)
+    if shape is None or len(shape) != 3 or shape[-1] == 3:
+        return None
+    return (f'decord decoded its frames with shape {tuple(shape)}, not '
+            '(height, width, 3) (decord 0.6.0 does this on videos narrower '
+            'than 32 pixels); re-encode it to a usual size')

@@ -8,12 +8,17 @@ each batch, logs every bad path once (with the reason), and at the end of
 each epoch (each pass over the data for iteration-based loops) logs how many
 samples were replaced, summed over all ranks.
 
+Short videos (fewer frames than one clip spans), which the dataset uses
+and ``SampleFrames`` loops as in MMAction2, come tagged ``looped_video``:
+the hook counts them in the same epoch summary, and at the end of each
+validation and test logs how many of the videos were looped.
+
 Validation and testing: when the loop's dataset has
 ``skip_bad_videos=True``, the hook wraps the loop's metrics in
 :class:`SkippedVideosMetric` before the loop starts, so the stand-in samples
 of skipped videos are kept out of the metrics and reported.
 """
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, Optional, Sequence, Set
 
 import torch
 from mmaction.registry import HOOKS
@@ -21,7 +26,8 @@ from mmengine.dist import all_gather_object, all_reduce
 from mmengine.hooks import Hook
 from mmengine.runner import IterBasedTrainLoop
 
-from ..datasets.robust_video_dataset import REPLACED_KEY
+from ..datasets.robust_video_dataset import (LOOPED_KEY, REPLACED_KEY,
+                                             SKIPPED_KEY)
 from .skipped_videos_metric import SkippedVideosMetric
 
 __all__ = ['BadVideoHook', 'dataset_skips_bad_videos', 'enable_skip_bad_videos']
@@ -73,6 +79,10 @@ class BadVideoHook(Hook):
         self._logged: Set[str] = set()
         self._count = 0  # replaced samples since the last summary
         self._reasons: Dict[str, str] = {}
+        self._looped = 0  # looped training samples since the last summary
+        self._looped_paths: Dict[str, int] = {}  # path -> frames, this rank
+        self._looped_seen: Set[str] = set()  # all ranks, whole run
+        self._eval_looped: Dict[str, int] = {}  # this val/test pass
 
     # ----------------------------------------------------------- training
     def after_train_iter(self,
@@ -81,6 +91,10 @@ class BadVideoHook(Hook):
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         for sample in (data_batch or {}).get('data_samples', []):
+            looped = getattr(sample, 'metainfo', {}).get(LOOPED_KEY)
+            if looped:
+                self._looped += 1
+                self._looped_paths[looped['path']] = looped['frames']
             for bad in getattr(sample, 'metainfo', {}).get(REPLACED_KEY, []):
                 self._count += 1
                 self._reasons.setdefault(bad['path'], bad['reason'])
@@ -116,8 +130,19 @@ class BadVideoHook(Hook):
             f'{what}: {int(count)} training sample(s) replaced because the '
             f'video could not be read; {len(self._logged)} distinct bad '
             'file(s) so far')
+        looped = torch.tensor(self._looped, dtype=torch.int64)
+        all_reduce(looped)
+        for paths in all_gather_object(self._looped_paths):
+            self._looped_seen.update(paths)
+        runner.logger.info(
+            f'{what}: {int(looped)} training sample(s) shorter than one clip '
+            'were used with their frames looped (as MMAction2\'s '
+            f'SampleFrames does); {len(self._looped_seen)} distinct short '
+            'video(s) so far')
         self._count = 0
         self._reasons = {}
+        self._looped = 0
+        self._looped_paths = {}
 
     # ---------------------------------------------------- validation/test
     @staticmethod
@@ -135,3 +160,51 @@ class BadVideoHook(Hook):
 
     def before_test(self, runner) -> None:
         self._wrap(runner.test_loop)
+
+    def _count_eval(self, data_batch: Optional[dict]) -> None:
+        for sample in (data_batch or {}).get('data_samples', []):
+            meta = getattr(sample, 'metainfo', {})
+            looped = meta.get(LOOPED_KEY)
+            if looped and SKIPPED_KEY not in meta:  # not a stand-in
+                self._eval_looped[looped['path']] = looped['frames']
+
+    def _report_eval(self, runner, what: str, loop: Any) -> None:
+        """Log how many distinct videos of this pass were looped (over all
+        ranks: the distributed sampler's padding repeats some)."""
+        looped: Dict[str, int] = {}
+        for paths in all_gather_object(self._eval_looped):
+            looped.update(paths)
+        self._eval_looped = {}
+        dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+        total = f' of {len(dataset)}' if dataset is not None else ''
+        runner.logger.info(
+            f'{what}: {len(looped)}{total} video(s) are shorter than one '
+            "clip and were used with their frames looped (as MMAction2's "
+            f'SampleFrames does){_examples(looped)}')
+
+    def after_val_iter(self, runner, batch_idx: int,
+                       data_batch: Optional[dict] = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        self._count_eval(data_batch)
+
+    def after_test_iter(self, runner, batch_idx: int,
+                        data_batch: Optional[dict] = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        self._count_eval(data_batch)
+
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._report_eval(runner, 'validation', runner.val_loop)
+
+    def after_test_epoch(self, runner,
+                         metrics: Optional[dict] = None) -> None:
+        self._report_eval(runner, 'test', runner.test_loop)
+
+
+def _examples(looped: Dict[str, int], shown: int = 5) -> str:
+    """``': a.mp4 (5 frames), ...'`` for the first ``shown`` paths."""
+    if not looped:
+        return ''
+    items = [f'{path} ({frames} frames)'
+             for path, frames in sorted(looped.items())[:shown]]
+    more = len(looped) - len(items)
+    return ': ' + ', '.join(items) + (f', and {more} more' if more else '')

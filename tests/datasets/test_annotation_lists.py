@@ -88,11 +88,19 @@ def test_missing_file(tmp_path):
         build(str(tmp_path / 'nope.txt'))
 
 
-def test_unlabelled_list_in_test_mode(tmp_path):
-    ann = write(tmp_path, 'a.mp4\n')
-    assert infos(build(ann, test_mode=True))[0]['label'] == -1
-    with pytest.raises(AnnotationError, match='line 1'):
-        build(ann)  # training needs labels
+@pytest.mark.parametrize('test_mode', [False, True])
+def test_line_without_label_is_an_error(tmp_path, test_mode):
+    """A test list line without a label used to become label -1 and be
+    scored as wrong (issue 10 item 10)."""
+    ann = write(tmp_path, 'a.mp4 0\nb.mp4\n')
+    with pytest.raises(AnnotationError, match='malformed line') as info:
+        build(ann, test_mode=test_mode)
+    assert f"{ann}, line 2 ('b.mp4')" in str(info.value)
+    assert 'need a label on every line' in str(info.value)
+    spaced = write(tmp_path, 'a.mp4 0\nmy clip.mp4\n', 'spaced.txt')
+    with pytest.raises(AnnotationError, match='is the label missing') as info:
+        build(spaced, test_mode=test_mode)
+    assert f'{spaced}, line 2' in str(info.value)
 
 
 def test_multi_label_with_spaces(tmp_path):

@@ -4,6 +4,7 @@ checkpoint that does not fit the model."""
 import glob
 import os
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -66,14 +67,57 @@ def test_testing_raises_by_default_and_skips_when_asked(tmp_path, videos):
     with pytest.raises(BadVideoError, match=files['truncated_mp4']):
         runner.test()
     runner = runner_for(
-        tmp_path, videos, GOOD, ['good0', 'one_frame', 'good1', 'corrupt'],
+        tmp_path, videos, GOOD, ['good0', 'truncated_avi', 'good1', 'tiny'],
         **{'test_dataloader.dataset.skip_bad_videos': True})
     metrics = runner.test()
     assert metrics['acc/skipped_videos'] == 2
     assert metrics['acc/evaluated_videos'] == 2
     log = log_text(runner)
     assert '2 of 4 videos could not be read and are NOT counted' in log
-    assert files['one_frame'] in log and files['corrupt'] in log
+    assert files['truncated_avi'] in log and files['tiny'] in log
+
+
+def test_skipping_copes_with_any_number_of_bad_videos(tmp_path, videos):
+    """30 missing files in a row and a missing class folder (a sorted
+    Kinetics list): every one is skipped and counted, none ends the test
+    (it used to give up after max_bad_retries + 1 = 11 in a row)."""
+    root, files = videos
+    entries = [(f'gone {i:02d}.mp4', 0) for i in range(30)]
+    entries += [(files['good0'], 0), (files['good1'], 1)]
+    entries += [(f'missing_class/v{i}.mp4', 2) for i in range(15)]
+    entries += [(files['good2'], 2), (files['truncated_mp4'], 3)]
+    test_list = write_list(str(tmp_path / 'skip.txt'), entries)
+    runner = runner_for(tmp_path, videos, GOOD, GOOD, **{
+        'test_dataloader.dataset.ann_file': test_list,
+        'test_dataloader.dataset.skip_bad_videos': True,
+        'test_dataloader.num_workers': 1,
+    })
+    metrics = runner.test()
+    assert metrics['acc/skipped_videos'] == 46
+    assert metrics['acc/evaluated_videos'] == 3
+    log = log_text(runner)
+    assert '46 of 49 videos could not be read and are NOT counted' in log
+    assert 'missing_class/v14.mp4: file does not exist' in log
+
+
+def test_short_videos_are_trained_and_tested_and_counted(tmp_path, videos):
+    _, files = videos
+    runner = runner_for(tmp_path, videos, GOOD + ['short', 'one_frame'],
+                        GOOD + ['short', 'one_frame'],
+                        **{'train_cfg.max_iters': 3})
+    runner.train()  # 3 iterations of batch 2 = one pass over 6 samples
+    log = log_text(runner)
+    assert 'data pass 1: 0 training sample(s) replaced' in log
+    assert re.search(r'data pass 1: 2 training sample\(s\) shorter than one '
+                     r'clip were used with their frames looped', log), log
+    assert '2 distinct short video(s) so far' in log
+    metrics = runner.test()  # raises if a short video were bad
+    assert 0 <= metrics['acc/top1'] <= 1
+    log = log_text(runner)
+    line = next(ln for ln in log.splitlines()
+                if 'test: 2 of 6 video(s) are shorter than one clip' in ln)
+    assert f'{files["one_frame"]} (1 frames)' in line
+    assert f'{files["short"]} (5 frames)' in line
 
 
 def test_failed_checkpoint_write_keeps_the_last_one(tmp_path, videos,
