@@ -110,3 +110,54 @@ def test_multi_label_with_spaces(tmp_path):
     assert infos(data)[0]['label'].tolist() == [0, 1, 0, 1]  # one-hot
     with pytest.raises(AnnotationError, match='line 1.*out of range'):
         build(ann, multi_class=True, num_classes=3)
+
+
+@pytest.mark.parametrize('encoding, expected', [
+    ('utf-16', r'is encoded as UTF-16; annotation and label files must be '
+               'UTF-8'),
+    ('utf-16-le', 'is encoded as UTF-16 or UTF-32 \\(it has NUL bytes\\)'),
+    ('latin-1', r"line 2: byte b'\\xe9' \(offset 11\) is not UTF-8"),
+])
+def test_list_not_in_utf8_names_file_and_encoding(tmp_path, encoding,
+                                                  expected):
+    ann = tmp_path / 'list.txt'
+    ann.write_bytes('a.mp4 0\ncafé.mp4 1\n'.encode(encoding))
+    with pytest.raises(AnnotationError, match=expected) as info:
+        build(str(ann))
+    assert str(ann) in str(info.value) and 'iconv' in str(info.value)
+    labels = tmp_path / 'labels.txt'
+    labels.write_bytes('archery\nbowling\n'.encode('utf-16'))
+    with pytest.raises(AnnotationError, match='UTF-16') as info:
+        build(write(tmp_path, 'a.mp4 0\n', 'ok.txt'), label_file=str(labels))
+    assert str(labels) in str(info.value)
+
+
+def test_repeated_videos_are_warned_with_their_lines(tmp_path):
+    import logging
+    from mmengine.logging import MMLogger
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.text = ''
+
+        def emit(self, record):
+            self.text += record.getMessage() + '\n'
+
+    ann = write(tmp_path, 'a.mp4 0\nb.mp4 1\na.mp4 0\nc.mp4 2\nb.mp4 3\n')
+    logger, keep = MMLogger.get_current_instance(), Keep()
+    logger.addHandler(keep)
+    try:
+        data = build(ann, num_classes=4)
+        repeated, keep.text = keep.text, ''
+        build(write(tmp_path, 'a.mp4 0\nb.mp4 1\n', 'ok.txt'))
+    finally:
+        logger.removeHandler(keep)
+    assert len(data) == 5  # every line stays a sample, as in MMAction2
+    assert f'{ann}: 2 video(s) listed more than once (1 with conflicting '\
+        'labels)' in repeated
+    assert "'a.mp4' on lines 1 (label 0), 3 (label 0): same label" \
+        in repeated
+    assert "'b.mp4' on lines 2 (label 1), 5 (label 3): CONFLICTING " \
+        'labels' in repeated
+    assert 'more than once' not in keep.text
