@@ -147,3 +147,31 @@ def test_dataset_learns_num_classes_from_head(tmp_path):
     with pytest.raises(AnnotationError, match='line 2.*label 3 is out of'), \
             DefaultScope.overwrite_default_scope('mmaction'):
         DATASETS.build(cfg.train_dataloader.dataset)
+
+
+@pytest.mark.parametrize('where, key, value, mode', [
+    ('train_cfg', 'max_epochs', -1, 'train'),
+    ('train_cfg', 'max_epochs', 0, 'train'),
+    ('train_cfg', 'val_interval', 0, 'train'),
+    ('train_cfg', 'max_epochs', 2.5, 'train'),
+    ('train_dataloader.dataset.pipeline[1]', 'frame_interval', 0, 'train'),
+    ('train_dataloader.dataset.pipeline[1]', 'clip_len', 0, 'train'),
+    ('test_dataloader.dataset.pipeline[1]', 'num_clips', 0, 'test'),
+    ('train_dataloader', 'batch_size', 0, 'train'),
+])
+def test_counts_must_be_positive(where, key, value, mode):
+    """Values MMEngine/MMAction2 accept and then train no epoch, never
+    validate, divide by zero or sample empty clips: refused up front."""
+    plain = tiny_config().to_dict()  # train and test loaders: own copies
+    node = plain[where.split('.')[0].split('[')[0]]
+    if '[1]' in where:
+        node = node['dataset']['pipeline'][1]
+    node[key] = value
+    cfg = Config(plain)
+    text = errors(cfg, mode)
+    assert f'{where}.{key}: {value!r}; must be an integer >= 1' in text
+    other = 'test' if mode == 'train' else 'train'
+    if where.startswith('train_cfg'):
+        check_config(cfg, 'test', build_model=False)  # not needed to test
+    elif where.startswith('test_dataloader'):
+        check_config(cfg, other, build_model=False)
