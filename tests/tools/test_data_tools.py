@@ -1,8 +1,10 @@
 """tools/data: UCF-101 and Kinetics-400 list builders on fake official files,
 the parallel video checker, and exclusion of the files it reports."""
 import importlib
+import os
 import os.path as osp
 import shutil
+import signal
 import sys
 
 import pytest
@@ -145,3 +147,52 @@ def test_check_videos_reports_bad_files_in_parallel(tmp_path, capsys):
                        str(tmp_path / 'list.txt'), '--nproc', '1', '--out',
                        report])
     assert open(report).read().splitlines()[1:] == ['gone.mp4\tmissing']
+
+
+def test_check_videos_guard_clip_span_and_crashes(tmp_path, capsys,
+                                                  monkeypatch):
+    """A truncated AVI is reported without reaching decord; videos shorter
+    than one clip (the dataset's definition) are listed as looped, or fail
+    with --no-loop-short-videos; a video that kills its checking process
+    is reported and the check goes on (also with --nproc 1)."""
+    from tests.fault_helpers import truncate, write_video
+    root = tmp_path / 'videos'
+    root.mkdir()
+    for i in range(2):
+        write_video(str(root / f'ok{i}.mp4'), 16, seed=i)
+    write_video(str(root / 'short.mp4'), 5)
+    full = write_video(str(root / 'full.avi'), 24, fourcc='MJPG')
+    truncate(full, str(root / 'cut.avi'), 0.3)
+    os.remove(full)
+    shutil.copy(root / 'ok0.mp4', root / 'crash.mp4')
+    real = check_videos.check_video
+
+    def crashing(task):  # runs in the worker: die as decord would
+        if task[1] == 'crash.mp4':
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(task)
+
+    monkeypatch.setattr(check_videos, 'check_video', crashing)
+    report = str(tmp_path / 'report.txt')
+    for nproc in ('1', '2'):
+        check_videos.main(['--video-root', str(root), '--clip-len', '4',
+                           '--frame-interval', '2', '--nproc', nproc,
+                           '--out', report])
+        assert '2 of 5 videos failed, 1 are shorter than one clip (7 ' \
+            'frames) and looped' in capsys.readouterr().out
+        lines = open(report).read().splitlines()
+        reasons = dict(ln.split('\t') for ln in lines[1:]
+                       if not ln.startswith('#'))
+        assert reasons == {
+            'cut.avi': 'unreadable: AVI file is truncated: its RIFF '
+                       f"'AVI ' chunk at byte 0 declares "
+                       f'{reasons["cut.avi"].split("declares ")[1]}',
+            'crash.mp4': 'unreadable: decord crashed the checking process '
+                         '(SIGSEGV)'}
+        assert '# looped\tshort.mp4\tshort: 5 frames < 7, one clip; ' \
+            'SampleFrames loops it' in lines
+    check_videos.main(['--video-root', str(root), '--clip-len', '4',
+                       '--frame-interval', '2', '--no-loop-short-videos',
+                       '--nproc', '2', '--out', report])
+    assert '3 of 5 videos failed' in capsys.readouterr().out
+    assert 'short.mp4\tshort: 5 frames < 7' in open(report).read()

@@ -1,37 +1,66 @@
 """Open every video of an annotation list (or folder) with decord, in
-parallel, and report the unreadable and too-short ones.
+parallel, and report the unreadable ones and those shorter than one clip.
 
-Each video is opened, its length read, and its first and last frames
-decoded. A video fails when any of that raises, or when it has fewer than
-``--min-frames`` frames (e.g. clip_len x frame_interval of your config:
-64 for the 8x8 Kinetics pipeline). The report lists one failure per line,
-``<path>\\t<reason>``, paths relative to ``--video-root``; pass it to the
-list builders with ``--exclude`` to leave those videos out.
+Each video first has its container structure checked (a truncated AVI or
+MP4 is reported without being handed to decord, which crashes on some of
+them: ``a2mm/datasets/container_check.py``), then it is opened, its length
+read, and its first and last frames decoded. Decord runs in worker
+processes only: a video that crashes it is reported (``decord crashed the
+checking process``) and the check goes on.
+
+A video fails when any of that raises, when it has fewer than
+``--min-frames`` frames (default 1, as ``RobustVideoDataset``), or, with
+``--no-loop-short-videos`` (the dataset's ``loop_short_videos=False``),
+when it is shorter than one clip of ``--clip-len`` x ``--frame-interval``
+(``(clip_len - 1) * frame_interval + 1`` frames, 57 for the 8x8 Kinetics
+pipeline: the definition the dataset uses). Without that flag, short
+videos are used and looped by ``SampleFrames``, as in MMAction2: they are
+listed as ``# looped`` comment lines and not excluded.
+
+The report lists one failure per line, ``<path>\\t<reason>``, paths
+relative to ``--video-root``; pass it to the list builders with
+``--exclude`` to leave those videos out.
 
 Usage::
 
     python tools/data/check_videos.py --video-root data/ucf101/videos \
         --ann-file data/ucf101/ucf101_train_split_1_videos.txt \
-        --min-frames 16 --nproc 8 --out data/ucf101/bad_videos.txt
+        --clip-len 8 --frame-interval 8 --nproc 8 \
+        --out data/ucf101/bad_videos.txt
     python tools/data/check_videos.py --video-root data/kinetics400/videos_val
 """
 import argparse
+import faulthandler
+import multiprocessing as mp
 import os
 import os.path as osp
-from typing import List, Optional, Tuple
+import signal
+import sys
+from multiprocessing.connection import wait
+from typing import List, Optional, Sequence, Tuple
 
-from mmengine.utils import track_parallel_progress
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+from mmengine.utils import ProgressBar  # noqa: E402
+
+from a2mm.datasets.annotation import decode_text, parse_video_list  # noqa
+from a2mm.datasets.clip_span import clip_span  # noqa: E402
+from a2mm.datasets.container_check import container_problem  # noqa: E402
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v')
+SHORT = 'short'  # reason prefix of a video shorter than one clip
 
 
 def list_videos(video_root: str, ann_file: Optional[str]) -> List[str]:
-    """Relative video paths: the first field of each line of ``ann_file``,
-    or every video file under ``video_root``, sorted."""
+    """Relative video paths: those of ``ann_file`` (parsed as the dataset
+    parses it; labels are optional here), or every video file under
+    ``video_root``, sorted."""
     if ann_file is not None:
-        with open(ann_file, encoding='utf-8') as f:
-            return [line.rsplit(maxsplit=1)[0] if len(line.split()) > 1
-                    else line.strip() for line in f if line.strip()]
+        with open(ann_file, 'rb') as f:
+            text = decode_text(f.read(), ann_file)
+        return [s['filename'] for s in parse_video_list(
+            text, ann_file, require_labels=False)]
     found = []
     for folder, _, files in os.walk(video_root):
         found += [osp.relpath(osp.join(folder, name), video_root)
@@ -40,17 +69,25 @@ def list_videos(video_root: str, ann_file: Optional[str]) -> List[str]:
     return sorted(found)
 
 
-def check_video(task: Tuple[str, str, int]) -> Optional[str]:
-    """Why the video ``task = (root, rel, min_frames)`` is bad, or None.
+def check_video(task: Tuple[str, str, int, int]) -> Optional[str]:
+    """Why the video ``task = (root, rel, min_frames, span)`` is bad, or
+    None; a reason starting with ``'short'`` marks a video shorter than one
+    clip (``span`` frames).
 
     Runs in a worker process; never raises.
     """
-    root, rel, min_frames = task
+    root, rel, min_frames, span = task
     path = osp.join(root, rel)
     if not osp.isfile(path):
         return 'missing'
     if osp.getsize(path) == 0:
         return 'empty file'
+    try:
+        problem = container_problem(path)
+    except OSError as error:
+        return f'unreadable: {error}'
+    if problem:
+        return f'unreadable: {problem}'
     try:
         import decord
         reader = decord.VideoReader(path, num_threads=1)
@@ -60,9 +97,75 @@ def check_video(task: Tuple[str, str, int]) -> Optional[str]:
         reader[0].asnumpy()
         reader[num_frames - 1].asnumpy()
     except Exception as error:  # decord raises its own DECORDError types
-        first_line = (str(error).splitlines() or [''])[0][:200]
-        return f'unreadable: {type(error).__name__}: {first_line}'
+        lines = [ln for ln in str(error).splitlines() if ln.strip()]
+        text = (lines[-1] if lines else '')[:200]
+        return f'unreadable: {type(error).__name__}: {text}'
+    if num_frames < span:
+        return (f'{SHORT}: {num_frames} frames < {span}, one clip; '
+                'SampleFrames loops it')
     return None
+
+
+def _serve(conn) -> None:
+    """Worker: check the tasks sent over ``conn`` until None comes."""
+    faulthandler.disable()  # a crash is expected, reported by the parent
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        conn.send(check_video(task))
+
+
+def check_isolated(tasks: Sequence[tuple], nproc: int) -> List[Optional[str]]:
+    """:func:`check_video` for every task in ``nproc`` worker processes,
+    one task at a time each, with a progress bar. A worker that dies (a
+    decoder crash) is replaced, and its video gets the signal as reason.
+    """
+    results: List[Optional[str]] = [None] * len(tasks)
+    progress = ProgressBar(len(tasks))
+    todo = iter(range(len(tasks)))
+    workers = {}  # connection -> (process, index of its task)
+
+    def start(index: int) -> None:
+        parent, child = mp.Pipe()
+        proc = mp.Process(target=_serve, args=(child, ), daemon=True)
+        proc.start()
+        child.close()
+        parent.send(tasks[index])
+        workers[parent] = (proc, index)
+
+    for _ in range(max(1, min(nproc, len(tasks)))):
+        index = next(todo, None)
+        if index is not None:
+            start(index)
+    while workers:
+        for conn in wait(list(workers)):
+            proc, index = workers.pop(conn)
+            try:
+                results[index] = conn.recv()
+                alive = True
+            except EOFError:  # the worker died on this video
+                proc.join()
+                code = -proc.exitcode if proc.exitcode else 0
+                name = (signal.Signals(code).name
+                        if code in signal.Signals._value2member_map_ else
+                        f'exit code {proc.exitcode}')
+                results[index] = (f'unreadable: decord crashed the checking '
+                                  f'process ({name})')
+                alive = False
+            progress.update()
+            following = next(todo, None)
+            if following is None:
+                if alive:
+                    conn.send(None)
+                    proc.join()
+                continue
+            if alive:
+                conn.send(tasks[following])
+                workers[conn] = (proc, following)
+            else:
+                start(following)
+    return results
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -71,25 +174,41 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--ann-file',
                         help='annotation list (default: every video file '
                         'under --video-root)')
-    parser.add_argument('--min-frames', type=int, default=1)
+    parser.add_argument('--min-frames', type=int, default=1,
+                        help='videos with fewer frames fail (default 1, as '
+                        "the dataset's min_frames)")
+    parser.add_argument('--clip-len', type=int, default=1,
+                        help="clip_len of the config's SampleFrames")
+    parser.add_argument('--frame-interval', type=int, default=1,
+                        help="frame_interval of the config's SampleFrames")
+    parser.add_argument('--no-loop-short-videos', action='store_true',
+                        help='videos shorter than one clip fail (the '
+                        "dataset's loop_short_videos=False); default: they "
+                        'are listed as looped, not failed')
     parser.add_argument('--nproc', type=int, default=os.cpu_count() or 1)
     parser.add_argument('--out', default='bad_videos.txt',
                         help='report file')
     args = parser.parse_args(argv)
+    span = clip_span(args.clip_len, args.frame_interval)
 
     videos = list_videos(args.video_root, args.ann_file)
-    tasks = [(args.video_root, rel, args.min_frames) for rel in videos]
-    if args.nproc > 1 and len(tasks) > 1:
-        reasons = track_parallel_progress(check_video, tasks, args.nproc)
-    else:
-        reasons = [check_video(task) for task in tasks]
-    bad = [(rel, why) for rel, why in zip(videos, reasons) if why]
+    tasks = [(args.video_root, rel, args.min_frames, span) for rel in videos]
+    reasons = check_isolated(tasks, args.nproc)
+    loop = not args.no_loop_short_videos
+    short = [(rel, why) for rel, why in zip(videos, reasons)
+             if loop and why and why.startswith(SHORT)]
+    bad = [(rel, why) for rel, why in zip(videos, reasons)
+           if why and not (loop and why.startswith(SHORT))]
     with open(args.out, 'w', encoding='utf-8') as f:
         f.write(f'# check_videos.py: {len(bad)} of {len(videos)} videos '
                 f'under {args.video_root} failed (min frames '
-                f'{args.min_frames})\n')
+                f'{args.min_frames}, one clip {span} frames, short videos '
+                f'{"are looped" if loop else "fail"})'
+                '\n')
         f.writelines(f'{rel}\t{why}\n' for rel, why in bad)
-    print(f'\n{len(bad)} of {len(videos)} videos failed -> {args.out}')
+        f.writelines(f'# looped\t{rel}\t{why}\n' for rel, why in short)
+    print(f'\n{len(bad)} of {len(videos)} videos failed, {len(short)} are '
+          f'shorter than one clip ({span} frames) and looped -> {args.out}')
     return 0
 
 
