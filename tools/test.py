@@ -34,7 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='where the metrics log goes (default: work_dirs/<config name>)')
     parser.add_argument(
         '--dump',
-        help='write the per-video predictions and labels to this .pkl file')
+        help='write the per-video predictions and labels to this .pkl file '
+        "(each row names its video as 'filename')")
     parser.add_argument(
         '--show-dir',
         help='write the frames of each video (first clip, first crop) with '
