@@ -121,7 +121,7 @@ class RobustVideoDataset(VideoDataset):
         self._stand_in: Optional[int] = None  # a readable index (skipping)
         self._unreadable: Set[int] = set()  # indices known bad (skipping)
         super().__init__(ann_file, pipeline=pipeline, **kwargs)
-        self.clip_span = pipeline_clip_span(self.pipeline.transforms)
+        self._clip_span = pipeline_clip_span(self.pipeline.transforms)
 
     # ------------------------------------------------------------ annotations
     def load_data_list(self) -> List[dict]:
@@ -181,9 +181,9 @@ class RobustVideoDataset(VideoDataset):
         if total < self.min_frames:
             raise self._bad(info, f'has {total} frame(s), fewer than '
                             f'min_frames={self.min_frames}')
-        if self.clip_span is None or total >= self.clip_span[0]:
+        if self._clip_span is None or total >= self._clip_span[0]:
             return None
-        span, why = self.clip_span
+        span, why = self._clip_span
         if not self.loop_short_videos:
             raise self._bad(
                 info, f'has {total} frame(s), fewer than one clip needs '
