@@ -21,7 +21,7 @@ __all__ = [
     'render_attention_grid', 'save_attention_grid', 'select_descriptors',
     'ScoresWrapper', 'export_onnx', 'onnx_max_abs_diff', 'export_program',
     'program_max_abs_diff', 'torchscript_max_abs_diff', 'trace_torchscript',
-    'OnnxRecognizer', 'VIDEO_EXTENSIONS',
-    'Prediction', 'collect_videos', 'init_model', 'load_label_map',
-    'predict_topk', 'draw_text', 'read_frames', 'write_labelled_video'
+    'OnnxRecognizer', 'VIDEO_EXTENSIONS', 'Prediction', 'collect_videos',
+    'init_model', 'load_label_map', 'predict_topk', 'draw_text', 'read_frames',
+    'write_labelled_video'
 ]

@@ -15,7 +15,8 @@ from tests.data.tiny_a2 import (CONFIG, config_value, load_tool,
                                 make_label_map, make_video, save_checkpoint)
 
 pytestmark = pytest.mark.skipif(
-    not (has_dynamo_onnx_exporter() and importlib.util.find_spec('onnxscript')),
+    not (has_dynamo_onnx_exporter()
+         and importlib.util.find_spec('onnxscript')),
     reason='needs the torch.export-based ONNX exporter and onnxscript '
     '(pip install -e ".[tests]")')
 
