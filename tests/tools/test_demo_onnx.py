@@ -1,6 +1,10 @@
 """tools/demo.py with an exported .onnx file: onnxruntime behind the same
 test pipeline gives the PyTorch demo's top-k (three views per video, folded
-into the graph's dynamic batch), raw or softmaxed graph alike."""
+into the graph's dynamic batch), raw or softmaxed graph alike.
+
+The graphs come from the torch.export-based exporter where it is installed
+(torch 2.13 with onnxscript), else from the TorchScript-based one: the demo
+reads either."""
 import importlib.util
 import re
 
@@ -14,11 +18,8 @@ from a2mm.apis.onnx_inference import views_as_batch
 from tests.data.tiny_a2 import (CONFIG, config_value, load_tool,
                                 make_label_map, make_video, save_checkpoint)
 
-pytestmark = pytest.mark.skipif(
-    not (has_dynamo_onnx_exporter()
-         and importlib.util.find_spec('onnxscript')),
-    reason='needs the torch.export-based ONNX exporter and onnxscript '
-    '(pip install -e ".[tests]")')
+EXPORTER = ('dynamo' if has_dynamo_onnx_exporter()
+            and importlib.util.find_spec('onnxscript') else 'torchscript')
 
 NUM_CLASSES = config_value('model.cls_head.num_classes')
 CLIP_LEN = config_value('test_pipeline.1.clip_len')
@@ -37,7 +38,8 @@ def files(tmp_path_factory):
     exported = {}
     for softmax in (False, True):
         path = str(root / f'tiny_softmax{int(softmax)}.onnx')
-        export_onnx(ScoresWrapper(model, softmax=softmax), example, path)
+        export_onnx(ScoresWrapper(model, softmax=softmax), example, path,
+                    exporter=EXPORTER)
         exported[softmax] = path
     return dict(
         video=make_video(str(root / 'v.mp4'), num_frames=40),

@@ -105,7 +105,7 @@ def test_deprecated_torchscript_exporter_on_request(checkpoint, tmp_path,
         assert deprecated_exporter_warnings(caught)
 
 
-@needs_torch_export
+@pytest.mark.skipif(not has_torch_export(), reason='torch.export needed')
 def test_torchscript_flag_points_at_pt2(checkpoint, tmp_path):
     tool = load_tool('tools/deployment/export_onnx.py')
     with pytest.raises(ValueError, match='--pt2'):
