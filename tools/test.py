@@ -5,6 +5,7 @@ Examples::
 
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --dump work_dirs/x/scores.pkl
+    python tools/test.py CONFIG CHECKPOINT --amp-dtype bf16
     torchrun --nproc_per_node 8 tools/test.py CONFIG CKPT --launcher pytorch
 
 Prints top-1 / top-5 and mean class accuracy (``AccMetric``).
@@ -20,6 +21,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
+from a2mm.engine.amp import AMP_DTYPES, enable_amp_test  # noqa: E402
 from a2mm.engine.bad_video_hook import enable_skip_bad_videos  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
 
@@ -57,6 +59,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='leave videos that cannot be read out of the evaluation and '
         'report them (default: stop with an error naming the file)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (on GPUs and on the CPU)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=sorted(AMP_DTYPES),
+        default=None,
+        help='the mixed precision dtype (implies --amp; default fp16)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -102,6 +113,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.test_evaluator = evaluators + [
             dict(type='DumpResults', out_file_path=args.dump)
         ]
+    if args.amp or args.amp_dtype:
+        enable_amp_test(cfg, args.amp_dtype or 'fp16')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.skip_bad_videos:

@@ -5,6 +5,7 @@ Examples::
     python tools/train.py configs/embedded/a2_tiny_embedded.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume   # latest
     python tools/train.py CONFIG --resume work_dirs/x/iter_4000.pth
+    python tools/train.py CONFIG --amp-dtype bf16   # mixed precision
     torchrun --nproc_per_node 8 tools/train.py CONFIG --launcher pytorch
 
 See docs/train_test.md for multi-node runs (torchrun rendezvous, Slurm).
@@ -21,6 +22,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
+from a2mm.engine.amp import AMP_DTYPES, enable_amp_train  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
 from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
                                      relax_cuda_determinism)
@@ -40,7 +42,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume from this checkpoint; without a path, from the latest '
         'checkpoint in the work dir (a fresh start when there is none)')
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (on GPUs and on the CPU)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=sorted(AMP_DTYPES),
+        default=None,
+        help='the mixed precision dtype (implies --amp; default fp16)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -88,14 +97,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(
-                f'--amp needs optim_wrapper.type OptimWrapper or '
-                f'AmpOptimWrapper, got {wrapper_type!r}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp or args.amp_dtype:
+        enable_amp_train(cfg, args.amp_dtype or 'fp16')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

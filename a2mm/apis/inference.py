@@ -8,16 +8,20 @@ a list file) and nothing else.
 """
 import os.path as osp
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence, Union
+from typing import (TYPE_CHECKING, List, NamedTuple, Optional, Sequence,
+                    Union)
 
 import torch
 import torch.nn as nn
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
 
+if TYPE_CHECKING:
+    from .onnx_inference import OnnxRecognizer
+
 __all__ = [
-    'VIDEO_EXTENSIONS', 'Prediction', 'init_model', 'load_label_map',
-    'collect_videos', 'predict_topk'
+    'VIDEO_EXTENSIONS', 'Prediction', 'load_config', 'init_model',
+    'load_label_map', 'collect_videos', 'predict_topk'
 ]
 
 #: File suffixes :func:`collect_videos` treats as videos in a folder.
@@ -55,6 +59,16 @@ def init_model(config: Union[str, Path, Config],
     Returns:
         nn.Module: the recognizer, with the config at ``model.cfg``.
     """
+    config = load_config(config, cfg_options)
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+    return init_recognizer(config, checkpoint, device=device)
+
+
+def load_config(config: Union[str, Path, Config],
+                cfg_options: Optional[dict] = None) -> Config:
+    """A config file (or a copy of a loaded :class:`Config`) with the
+    ``cfg_options`` overrides merged in."""
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
             raise FileNotFoundError(f'config file not found: {config}')
@@ -66,9 +80,7 @@ def init_model(config: Union[str, Path, Config],
         config = config.copy()
     if cfg_options:
         config.merge_from_dict(cfg_options)
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-    return init_recognizer(config, checkpoint, device=device)
+    return config
 
 
 def load_label_map(path: Union[str, Path]) -> List[str]:
@@ -127,7 +139,7 @@ def collect_videos(source: Union[str, Path]) -> List[str]:
     return videos
 
 
-def predict_topk(model: nn.Module,
+def predict_topk(model: Union[nn.Module, 'OnnxRecognizer'],
                  video: str,
                  k: int = 5,
                  labels: Optional[Sequence[str]] = None) -> List[Prediction]:
@@ -138,7 +150,8 @@ def predict_topk(model: nn.Module,
     the test pipeline (probabilities with ``average_clips='prob'``).
 
     Args:
-        model: a recognizer from :func:`init_model`.
+        model: a recognizer from :func:`init_model`, or an exported one
+            (:class:`~a2mm.apis.onnx_inference.OnnxRecognizer`).
         video: path of the video.
         k: how many classes to return (at most the number of classes).
         labels: class names; ``labels[i]`` names class ``i``. Without them
@@ -146,8 +159,11 @@ def predict_topk(model: nn.Module,
     """
     if k < 1:
         raise ValueError(f'k must be >= 1, got {k}')
-    result = inference_recognizer(model, video)
-    scores = result.pred_scores.item.float().cpu()  # (num_classes,)
+    if isinstance(model, nn.Module):
+        result = inference_recognizer(model, video)
+        scores = result.pred_scores.item.float().cpu()  # (num_classes,)
+    else:
+        scores = model.video_scores(video)
     if labels is not None and len(labels) != scores.numel():
         raise ValueError(
             f'the label map has {len(labels)} labels but the model predicts '

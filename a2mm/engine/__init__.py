@@ -8,5 +8,7 @@ from .visualization_hook import MultiViewVisualizationHook
 from . import (atomic_checkpoint_hook, bad_video_hook, config_check,  # noqa: F401
                resume_seed_hook, skipped_videos_metric,
                state_dict_report)  # fault tolerance: docs/robustness.md
+from . import (amp_loops, amp_optim_wrapper,  # noqa: F401
+               float32_scores_hook)  # mixed precision: docs/train_test.md
 
 __all__ = ['setup_cpu_distributed', 'MultiViewVisualizationHook']

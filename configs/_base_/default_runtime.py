@@ -30,5 +30,9 @@ resume = False
 custom_hooks = [
     dict(type='BadVideoHook'),
     dict(type='ResumeSeedHook'),
-    dict(type='CheckpointShapeCheckHook')
+    dict(type='CheckpointShapeCheckHook'),
+    # Mixed precision: MMAction2 calls .numpy() on the head's scores,
+    # which fails for bfloat16; this hands it float32 scores
+    # (a2mm/engine/float32_scores_hook.py, docs/train_test.md).
+    dict(type='Float32ScoresHook')
 ]
