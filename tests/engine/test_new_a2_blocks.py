@@ -51,7 +51,8 @@ def _trained_i3d(path):
 
 def _clip(seed=1):
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn((2, 1, 3, 8, 32, 32), generator=gen)  # (N, V, C, T, H, W)
+    # (N, views, C, T, H, W)
+    return torch.randn((2, 1, 3, 8, 32, 32), generator=gen)
 
 
 def _scores(model, clip):
@@ -60,10 +61,9 @@ def _scores(model, clip):
 
 
 def test_compare_state_dicts_tells_new_blocks_from_missing_keys():
-    expected = {'conv.weight': torch.zeros(2), 'blk.a2_block.w': torch.zeros(2),
-                'blk.a2_block.b': torch.zeros(2), 'other.a2_block.w':
-                torch.zeros(2), 'other.a2_block.b': torch.zeros(2),
-                'rand.a2_block.w': torch.zeros(2)}
+    expected = {k: torch.zeros(2) for k in (
+        'conv.weight', 'blk.a2_block.w', 'blk.a2_block.b', 'other.a2_block.w',
+        'other.a2_block.b', 'rand.a2_block.w')}
     got = {'conv.weight': torch.ones(2), 'other.a2_block.w': torch.ones(2)}
     blocks = {'blk.a2_block': True, 'other.a2_block': True,
               'rand.a2_block': False}
