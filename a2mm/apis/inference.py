@@ -16,6 +16,9 @@ import torch.nn as nn
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
 
+from a2mm.models.backbones.checkpoint_report import \
+    load_checkpoint_with_report
+
 if TYPE_CHECKING:
     from .onnx_inference import OnnxRecognizer
 
@@ -43,9 +46,13 @@ def init_model(config: Union[str, Path, Config],
     """Build a recognizer in eval mode, optionally loading a checkpoint.
 
     ``Config.fromfile`` imports the config's ``custom_imports`` (e.g.
-    ``['a2mm']``), so a2mm configs need nothing else. Weights are loaded by
-    MMEngine's ``load_checkpoint`` (a missing or unexpected key is logged,
-    not raised), then the model is moved to ``device``.
+    ``['a2mm']``), so a2mm configs need nothing else. Weights (``.pth`` or
+    ``.safetensors``) are loaded non-strictly with a report of what did not
+    fit (:func:`~a2mm.models.backbones.checkpoint_report.
+    load_checkpoint_with_report`: a missing, unexpected or wrong-shape key is
+    logged, not raised). A² blocks that a plain I3D checkpoint lacks are
+    reported as new blocks, initialised as identity: the model then gives
+    the plain model's scores.
 
     Args:
         config: path of a config file, or a loaded :class:`Config`.
@@ -62,7 +69,11 @@ def init_model(config: Union[str, Path, Config],
     config = load_config(config, cfg_options)
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-    return init_recognizer(config, checkpoint, device=device)
+    model = init_recognizer(config, None, device=device)
+    if checkpoint is not None:
+        load_checkpoint_with_report(model, checkpoint,
+                                    revise_keys=((r'^module\.', ''), ))
+    return model
 
 
 def load_config(config: Union[str, Path, Config],

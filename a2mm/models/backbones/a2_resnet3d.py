@@ -15,6 +15,7 @@ from mmengine.logging import MMLogger
 from a2mm.registry import register_model
 from .a2_stages import A2Flags, A2ResidualMixin, A2StagesMixin
 from .checkpoint_report import load_checkpoint_with_report
+from .inflate2d import inflate_2d_weights
 
 __all__ = ['A2ResNet3d', 'A2BasicBlock3d', 'A2Bottleneck3d']
 
@@ -55,9 +56,12 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
     * ``pretrained=None``: ``ResNet3d``'s initialisation, then the A²
       blocks' output projections are zeroed again (``ResNet3d`` resets every
       BN to weight 1, which would undo the zero-init of an A² norm layer).
-    * ``pretrained`` a 2D torchvision-format checkpoint and
-      ``pretrained2d=True``: its weights are inflated as by ``ResNet3d``;
-      the A² blocks are not in it and stay identity.
+    * ``pretrained`` a 2D torchvision or timm ResNet checkpoint, ``.pth``
+      or ``.safetensors``, and ``pretrained2d=True``: its weights are
+      inflated as by ``ResNet3d`` (:func:`~a2mm.models.backbones.inflate2d.
+      inflate_2d_weights`), and a file whose keys do not fit raises a
+      ``ValueError`` naming them; the A² blocks are not in it and stay
+      identity.
     * ``pretrained`` a 3D checkpoint (``pretrained2d=False``), e.g. of an
       ``A2ResNet3d`` or of its recognizer: loaded non-strictly with a report
       of missing, unexpected and wrong-shape keys grouped by module; A²
@@ -91,3 +95,12 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
             return
         super().init_weights()
         self._zero_init_a2()
+
+    def inflate_weights(self, logger: MMLogger) -> None:
+        """Inflate the 2D ResNet checkpoint ``self.pretrained``.
+
+        Replaces ``ResNet3d``'s, which reads ``.pth`` files only and, for a
+        checkpoint whose keys do not fit, logs a warning per layer and keeps
+        those layers as built.
+        """
+        inflate_2d_weights(self, self.pretrained, logger)

@@ -8,14 +8,15 @@ comparison is :func:`a2mm.engine.state_dict_report.compare_state_dicts`,
 the same table the runner's checkpoint hook prints.
 """
 import re
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmengine.logging import MMLogger
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from a2mm.engine.state_dict_report import (StateDictReport,
                                            compare_state_dicts)
+from .a2_stages import a2_block_names
+from .weights_file import read_state_dict
 
 __all__ = ['load_checkpoint_with_report']
 
@@ -27,23 +28,39 @@ REVISE_KEYS = ((r'^module\.', ''), (r'^backbone\.', ''))
 def load_checkpoint_with_report(
         model: nn.Module,
         filename: str,
-        logger: Optional[MMLogger] = None) -> StateDictReport:
-    """Load ``filename`` (a path or any MMEngine checkpoint URI) into
-    ``model`` non-strictly, skipping wrong-shape weights instead of raising,
-    and log what did not match.
+        logger: Optional[MMLogger] = None,
+        *,
+        revise_keys: Sequence[Tuple[str, str]] = REVISE_KEYS
+) -> StateDictReport:
+    """Load ``filename`` (a ``.pth`` or ``.safetensors`` file, or any
+    MMEngine checkpoint URI) into ``model`` non-strictly, skipping
+    wrong-shape weights instead of raising, and log what did not match.
+
+    A² blocks of ``model`` that the checkpoint lacks entirely (a plain
+    ResNet3d / I3D checkpoint) are reported as new A² blocks, which keep
+    their identity initialisation; that alone is logged at INFO level.
+
+    Args:
+        model: a backbone, or a whole recognizer with
+            ``revise_keys=((r'^module\\.', ''), )``.
+        filename: the checkpoint.
+        logger: where the report goes (default: the current MMLogger).
+        revise_keys: ``(pattern, replacement)`` applied to the checkpoint's
+            keys (default: strip ``module.`` and ``backbone.``).
 
     Returns:
-        StateDictReport: missing, unexpected and mismatched keys.
+        StateDictReport: missing, unexpected and mismatched keys, and the
+        new A² blocks.
     """
     logger = logger or MMLogger.get_current_instance()
-    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
-    state_dict = checkpoint.get('state_dict', checkpoint)
+    state_dict = read_state_dict(filename)
     own = model.state_dict()
-    report = compare_state_dicts(own, state_dict, REVISE_KEYS)
+    report = compare_state_dicts(own, state_dict, revise_keys,
+                                 new_blocks=a2_block_names(model))
     skip = set(report.unexpected) | {key for key, _, _ in report.mismatched}
     loadable = {}
     for key, value in state_dict.items():
-        for pattern, repl in REVISE_KEYS:
+        for pattern, repl in revise_keys:
             key = re.sub(pattern, repl, key)
         if key not in skip:
             loadable[key] = value
@@ -51,9 +68,9 @@ def load_checkpoint_with_report(
     message = (f'loaded {len(loadable)} of {len(own)} tensors of '
                f'{type(model).__name__} from {filename}')
     if report.ok:
-        logger.info(message)
+        logger.info(message + (f'; {report.format()}'
+                               if report.new_blocks else ''))
     else:
-        logger.warning(f'{message}; A² blocks missing from the checkpoint '
-                       f'keep their identity initialisation.\n'
-                       f'{report.format()}')
+        logger.warning(f'{message}; the model tensors not loaded keep '
+                       f'their initial values.\n{report.format()}')
     return report

@@ -194,15 +194,17 @@ def test_loads_own_checkpoint_with_report(tmp_path):
     target = build(a2=(0, (1, 0), (0, 1), (1, 0)), **SMALL)
     logger = RecordingLogger()
     report = load_checkpoint_with_report(target, path, logger)
-    assert {k.rsplit('.a2_block', 1)[0]
-            for k in report.missing} == {'layer4.0'}
+    # the A² block the checkpoint lacks entirely is new, not missing
+    assert report.new_blocks == [('layer4.0.a2_block', True)]
+    assert report.missing == []
     assert {k.rsplit('.a2_block', 1)[0]
             for k in report.unexpected} == {'layer2.1', 'layer3.0'}
     assert report.mismatched == []
     ((level, message), ) = logger.records
     assert level == logging.WARNING
-    missing_part, unexpected_part = message.split('in the checkpoint but')
-    assert 'layer4.0.a2_block.' in missing_part
+    new_part, unexpected_part = message.split('in the checkpoint but')
+    assert 'new A² block(s) (initialised as identity)' in new_part
+    assert 'layer4.0.a2_block' in new_part
     assert 'layer2.1.a2_block.' in unexpected_part
     assert 'backbone.' not in message  # the prefix was stripped
     # shared weights, A² included, are the checkpoint's
