@@ -2,7 +2,7 @@
 # head and input normalisation are those of MMAction2's
 # configs/_base_/models/i3d_r50.py (not inherited with 'mmaction::': that
 # needs setuptools' pkg_resources at config-parse time).
-# Adapted to the paper's 8-frame Kinetics clips (PAPER.md: 8 frames;
+# Adapted to the paper's 8-frame Kinetics clips (docs/paper.md: 8 frames;
 # resolution and strides not confirmed). Our choice, not the paper's: no
 # temporal stride in conv1 and pool1 (MMAction2's I3D takes 32 frames and
 # strides both by 2); `pool2` halves time after res2, so res3-res5 see 4 time
