@@ -8,7 +8,7 @@ a list file) and nothing else.
 """
 import os.path as osp
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence, Union
+from typing import Any, List, NamedTuple, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -17,7 +17,7 @@ from mmengine.config import Config
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'Prediction', 'init_model', 'load_label_map',
-    'collect_videos', 'predict_topk'
+    'collect_videos', 'predict_topk', 'class_scores'
 ]
 
 #: File suffixes :func:`collect_videos` treats as videos in a folder.
@@ -127,6 +127,23 @@ def collect_videos(source: Union[str, Path]) -> List[str]:
     return videos
 
 
+def class_scores(sample: Any) -> torch.Tensor:
+    """The (num_classes,) scores of a recognizer's output sample (an
+    ``ActionDataSample``, or its dict as ``tools/test.py --dump`` writes it).
+
+    MMAction2 1.1.0 keeps them in ``pred_scores.item`` (a ``LabelData``),
+    1.2.0 in ``pred_score`` (a tensor).
+    """
+    score = sample.get('pred_score')  # dict and BaseDataElement alike
+    if score is not None:
+        return score
+    scores = sample.get('pred_scores')
+    if scores is not None:
+        return scores['item'] if isinstance(scores, dict) else scores.item
+    raise KeyError(f'no pred_score / pred_scores in the sample: '
+                   f'{sorted(sample.keys())}')
+
+
 def predict_topk(model: nn.Module,
                  video: str,
                  k: int = 5,
@@ -147,7 +164,7 @@ def predict_topk(model: nn.Module,
     if k < 1:
         raise ValueError(f'k must be >= 1, got {k}')
     result = inference_recognizer(model, video)
-    scores = result.pred_scores.item.float().cpu()  # (num_classes,)
+    scores = class_scores(result).float().cpu()  # (num_classes,)
     if labels is not None and len(labels) != scores.numel():
         raise ValueError(
             f'the label map has {len(labels)} labels but the model predicts '

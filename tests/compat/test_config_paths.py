@@ -38,6 +38,25 @@ def test_mmaction_base_without_pkg_resources(tmp_path):
     assert out.stdout.split() == ['A2ResNet3d', 'dot_product', 'mmaction']
 
 
+def test_readme_mmaction_child_builds_with_a2_blocks(tmp_path):
+    # the README's example: MMAction2's I3D config with A² blocks
+    from mmaction.registry import MODELS
+    from mmengine.registry import init_default_scope
+    mm_i3d = MM_I3D_NL.replace('-nl-dot-product', '')
+    (tmp_path / 'my_exp.py').write_text(
+        f'_base_ = [{mm_i3d!r}]\n'
+        "custom_imports = dict(imports=['a2mm'], "
+        'allow_failed_imports=False)\n'
+        "model = dict(backbone=dict(type='A2ResNet3d', a2='res34_5', "
+        'pretrained=None))\n')
+    cfg = Config.fromfile(str(tmp_path / 'my_exp.py'))
+    init_default_scope('mmaction')
+    backbone = MODELS.build(cfg.model.backbone)
+    blocks = [n for n, _ in backbone.named_modules()
+              if n.endswith('a2_block')]
+    assert len(blocks) == 5, blocks
+
+
 def test_a2mm_base_is_the_same_config_as_the_file(tmp_path):
     (tmp_path / 'my_exp.py').write_text(
         "_base_ = ['a2mm::a2_r50_kinetics.py']\n")
