@@ -2,9 +2,17 @@
 
 Importing this package registers every a2mm module in MMAction2's registries,
 so a config needs only
-``custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)``.
+``custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)``,
+and makes ``_base_ = ['mmaction::...']`` and ``['a2mm::...']`` resolve
+(:mod:`a2mm.compat`).
 """
 import warnings
+
+from . import compat
+
+# before anything imports mmaction.models: the version check, MMAction2
+# 1.2.0's missing DRN package, `pkg::` config bases (a2mm/compat/)
+compat.apply_all()
 
 with warnings.catch_warnings():
     # mmcv-lite has no compiled ops, so mmcv's transformer bricks warn at

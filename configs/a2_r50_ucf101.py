@@ -1,5 +1,5 @@
 # A² ResNet-50 (I3D) fine-tuned on UCF-101 split 1 from a Kinetics-400
-# checkpoint (PAPER.md: "the Kinetics model, fine-tuned"); splits 2 and 3:
+# checkpoint (docs/paper.md: "the Kinetics model, fine-tuned"); splits 2 and 3:
 # a2_r50_ucf101_split2.py / _split3.py.
 # The Kinetics checkpoint is read from `load_from`: put (or link) the one
 # that a2_r50_kinetics.py produced at the path below, or give another with

@@ -1,6 +1,6 @@
 # Kinetics-400 baseline: I3D ResNet-50 without A² blocks, same data, schedule
 # and initialisation as a2_r50_kinetics.py.
-# ImageNet initialisation (PAPER.md): a torchvision-format ResNet-50 state
+# ImageNet initialisation (docs/paper.md): a torchvision-format ResNet-50 state
 # dict at the path below, inflated to 3D (nothing is downloaded at run time;
 # e.g. save torchvision's resnet50 weights there once).
 _base_ = [

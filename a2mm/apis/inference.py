@@ -8,7 +8,7 @@ a list file) and nothing else.
 """
 import os.path as osp
 from pathlib import Path
-from typing import (TYPE_CHECKING, List, NamedTuple, Optional, Sequence,
+from typing import (TYPE_CHECKING, Any, List, NamedTuple, Optional, Sequence,
                     Union)
 
 import torch
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'Prediction', 'load_config', 'init_model',
-    'load_label_map', 'collect_videos', 'predict_topk'
+    'load_label_map', 'collect_videos', 'predict_topk', 'class_scores'
 ]
 
 #: File suffixes :func:`collect_videos` treats as videos in a folder.
@@ -150,6 +150,23 @@ def collect_videos(source: Union[str, Path]) -> List[str]:
     return videos
 
 
+def class_scores(sample: Any) -> torch.Tensor:
+    """The (num_classes,) scores of a recognizer's output sample (an
+    ``ActionDataSample``, or its dict as ``tools/test.py --dump`` writes it).
+
+    MMAction2 1.1.0 keeps them in ``pred_scores.item`` (a ``LabelData``),
+    1.2.0 in ``pred_score`` (a tensor).
+    """
+    score = sample.get('pred_score')  # dict and BaseDataElement alike
+    if score is not None:
+        return score
+    scores = sample.get('pred_scores')
+    if scores is not None:
+        return scores['item'] if isinstance(scores, dict) else scores.item
+    raise KeyError(f'no pred_score / pred_scores in the sample: '
+                   f'{sorted(sample.keys())}')
+
+
 def predict_topk(model: Union[nn.Module, 'OnnxRecognizer'],
                  video: str,
                  k: int = 5,
@@ -172,7 +189,7 @@ def predict_topk(model: Union[nn.Module, 'OnnxRecognizer'],
         raise ValueError(f'k must be >= 1, got {k}')
     if isinstance(model, nn.Module):
         result = inference_recognizer(model, video)
-        scores = result.pred_scores.item.float().cpu()  # (num_classes,)
+        scores = class_scores(result).float().cpu()  # (num_classes,)
     else:
         scores = model.video_scores(video)
     if labels is not None and len(labels) != scores.numel():

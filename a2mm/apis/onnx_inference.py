@@ -105,7 +105,7 @@ class OnnxRecognizer:
 
     def video_scores(self, video: str) -> torch.Tensor:
         """The class scores of one video, ``(num_classes,)``, as
-        ``inference_recognizer(model, video).pred_scores.item`` gives them
+        ``class_scores(inference_recognizer(model, video))`` gives them
         for the PyTorch model."""
         data = self.pipeline(
             dict(filename=video, label=-1, start_index=0, modality='RGB'))

@@ -85,6 +85,11 @@ _NESTED = {
     'cls_head': R.MODELS,
     'data_preprocessor': R.MODELS,
 }
+# Partial layer configs: mmcv's build_conv_layer / build_norm_layer /
+# build_activation_layer add the channels, so their required arguments are
+# never in the config (e.g. MMAction2's i3d_r50 base: conv_cfg=dict(
+# type='Conv3d')); mmcv checks them when it builds the layer.
+_LAYER_CFGS = {'conv_cfg', 'norm_cfg', 'act_cfg'}
 _NEEDED = {
     'train': ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper'),
     'test': ('model', 'test_dataloader', 'test_cfg', 'test_evaluator'),
@@ -133,7 +138,7 @@ def _typed_dicts(node: Any, key: str,
         if 'type' in node and registry is not None:
             yield key, node, registry
         for child_key, child in node.items():
-            if child_key == 'type':
+            if child_key == 'type' or child_key in _LAYER_CFGS:
                 continue
             child_registry = _NESTED.get(child_key, registry)
             yield from _typed_dicts(child, f'{key}.{child_key}',
@@ -200,7 +205,9 @@ def _check_typed(path: str, cfg: dict, registry: Registry,
                         f'{registry.name} type{hint}')
         return
     required, accepted, var_kw = _arguments(obj)
-    keys = set(cfg) - {'type'}
+    # `_scope_`: set by mmengine on the dicts of a `pkg::` base; popped by
+    # Registry.build, never passed to the class
+    keys = set(cfg) - {'type', '_scope_'}
     required -= _FILLED_BY_RUNNER.get(registry.name, set())
     for missing in sorted(required - keys):
         problems.append(f'{path}.{missing}: missing; {name} needs it')

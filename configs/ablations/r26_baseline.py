@@ -1,4 +1,4 @@
-# Ablation setting of the paper (PAPER.md): 3D ResNet-26 from scratch on
+# Ablation setting of the paper (docs/paper.md): 3D ResNet-26 from scratch on
 # Kinetics-400, 16x112x112 clips, batch 512 (32 GPUs x 16), lr 0.2, x0.1 at
 # 20k and 30k iterations, stop at 37k. Every ablation config inherits this
 # file and changes only the model.
@@ -11,7 +11,7 @@ _base_ = [
     '../_base_/schedules/kinetics_sgd.py', '../_base_/default_runtime.py'
 ]
 
-# Paper's ablation schedule (PAPER.md).
+# Paper's ablation schedule (docs/paper.md).
 train_cfg = dict(max_iters=37000, val_interval=5000)
 param_scheduler = [
     dict(

@@ -12,6 +12,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.optim import AmpOptimWrapper
 
 from a2mm.apis import init_model
+from a2mm.apis.inference import class_scores
 from a2mm.engine.amp import (enable_amp_test, enable_amp_train,
                              resolve_amp_dtype)
 from a2mm.engine.amp_optim_wrapper import (DeviceAmpOptimWrapper,
@@ -58,7 +59,7 @@ def test_bfloat16_scores_break_accmetric_without_the_hook(model):
     model.eval()
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
         outputs = model.test_step(batch())
-    assert outputs[0].pred_scores.item.dtype == torch.bfloat16
+    assert class_scores(outputs[0]).dtype == torch.bfloat16
     evaluator = Evaluator(AccMetric())
     with pytest.raises(TypeError, match='BFloat16'):
         evaluator.process(data_samples=outputs, data_batch=None)
@@ -77,7 +78,7 @@ def test_scores_reach_accmetric_in_float32(model, dtype):
     finally:
         hook.after_run(runner)
     assert feats.dtype == dtype
-    scores = torch.stack([o.pred_scores.item for o in outputs])
+    scores = torch.stack([class_scores(o) for o in outputs])
     assert scores.dtype == torch.float32 and scores.shape == (3, NUM_CLASSES)
     # average_clips='prob': the views' mean softmax sums to one.
     torch.testing.assert_close(scores.sum(1), torch.ones(3), atol=1e-3,

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
+from a2mm.apis.inference import class_scores
 from a2mm.engine.amp_optim_wrapper import has_accelerator
 from tests.tools.e2e_helpers import NUM_CLASSES, run_tool, write_tiny_config
 
@@ -44,7 +45,7 @@ def test_bf16_train_then_test(tmp_path):
         results = pickle.load(f)
     assert len(results) == 3
     for result in results:
-        scores = result['pred_scores']['item']
+        scores = class_scores(result)
         assert scores.dtype == torch.float32
         assert scores.shape == (NUM_CLASSES, )
         assert float(scores.sum()) == pytest.approx(1, abs=1e-3)

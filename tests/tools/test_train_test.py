@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
+from a2mm.apis.inference import class_scores
 from tests.tools.e2e_helpers import (NUM_CLASSES, REPO, dataloader_override,
                                      run_tool, write_tiny_config)
 
@@ -57,7 +58,7 @@ def test_test_multiclip_metrics_and_dump(trained):
         results = pickle.load(f)
     assert len(results) == 3  # one averaged score per test video
     for result in results:
-        scores = result['pred_scores']['item']
+        scores = class_scores(result)  # MMAction2 1.1.0 and 1.2.0 keys
         assert scores.shape == (NUM_CLASSES, )
         # average_clips='prob': the mean of the views' softmax sums to 1
         assert float(scores.sum()) == pytest.approx(1, abs=1e-4)

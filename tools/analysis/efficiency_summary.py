@@ -5,7 +5,7 @@ classifiers on 224x224 images (the paper's abstract: over 40% fewer
 parameters and fewer FLOPs), then the Kinetics video models against their
 baselines at the Kinetics config's input size. All figures come from
 ``get_flops.measure`` (MMEngine's FlopAnalyzer); none is copied from the
-paper, whose table numbers are not confirmed (PAPER.md)::
+paper, whose table numbers are not confirmed (docs/paper.md)::
 
     python tools/analysis/efficiency_summary.py [--check]
 

@@ -34,7 +34,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import a2mm  # noqa: E402,F401  (registers a2mm's modules)
 from mmaction.registry import MODELS  # noqa: E402
 
-IMAGE_SIZE = 224  # ImageNet single centre crop (PAPER.md)
+IMAGE_SIZE = 224  # ImageNet single centre crop (docs/paper.md)
 
 
 class Complexity(NamedTuple):

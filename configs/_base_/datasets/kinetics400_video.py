@@ -4,7 +4,8 @@
 #                 train_dataloader.dataset.data_prefix.video=...
 # Lists and label map: tools/data/build_kinetics_lists.py (docs/data.md).
 #
-# Clip sampling: 8 frames per clip, as the paper's Kinetics model (PAPER.md).
+# Clip sampling: 8 frames per clip, as the paper's Kinetics model
+# (docs/paper.md).
 # Not confirmed by the paper, taken from MMAction2's SlowOnly/I3D 8x8
 # recipes: frame stride 8, short side 256, 224x224 crops, 10 clips x 3 crops
 # at test time with the scores averaged.

@@ -1,5 +1,5 @@
 # Kinetics-400 as _base_/datasets/kinetics400_video.py, with the clips of the
-# paper's ablations (PAPER.md): 16 frames at 112x112. Not confirmed by the
+# paper's ablations (docs/paper.md): 16 frames at 112x112. Not confirmed by the
 # paper, our choices: frame stride 4 (a 64-frame span), short side 128, and the
 # same augmentations and 10 clips x 3 crops test as the Kinetics base, scaled.
 _base_ = ['./kinetics400_video.py']

@@ -1,4 +1,4 @@
-# The paper's Kinetics-400 model (PAPER.md): I3D ResNet-50 plus 5 randomly
+# The paper's Kinetics-400 model (docs/paper.md): I3D ResNet-50 plus 5 randomly
 # initialised A² blocks. Where the 5 blocks go is NOT confirmed by the paper;
 # our documented choice ('res34_5', a2mm/models/backbones/a2_stages.py) is
 # the places of MMAction2's non-local I3D: after blocks 1 and 3 of res3 and

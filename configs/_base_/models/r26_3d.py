@@ -1,4 +1,4 @@
-# The paper's ablation backbone (PAPER.md): a 3D ResNet-26 on 16x112x112
+# The paper's ablation backbone (docs/paper.md): a 3D ResNet-26 on 16x112x112
 # clips. ResNet-26 = bottleneck blocks (2, 2, 2, 2): 1 + 3 x 8 + 1 layers.
 # Trained from scratch in the ablations (pretrained=None). Not confirmed by
 # the paper, our choices: I3D-style 3x1x1 inflation of every block, conv1

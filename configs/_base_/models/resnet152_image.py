@@ -1,8 +1,9 @@
 # ImageNet-1k image classifier: ResNet-152, the paper's comparison point for
-# A²-ResNet-50 (PAPER.md, claims). Built as MMAction2's Recognizer2D with a
-# one-segment TSN head (global average pool + fc over 1000 classes), so that
-# it uses the same toolkit as the video models; only its parameters and
-# FLOPs on 224x224 images are measured (tools/analysis/efficiency_summary.py).
+# A²-ResNet-50 (docs/paper.md, claims). Built as MMAction2's Recognizer2D
+# with a one-segment TSN head (global average pool + fc over 1000 classes),
+# so that it uses the same toolkit as the video models; only its parameters
+# and FLOPs on 224x224 images are measured
+# (tools/analysis/efficiency_summary.py).
 model = dict(
     type='Recognizer2D',
     backbone=dict(type='ResNet', depth=152, pretrained=None),

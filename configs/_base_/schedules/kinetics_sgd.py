@@ -1,4 +1,4 @@
-# Kinetics-400 schedule of the paper's ResNet-50 + A² model (PAPER.md,
+# Kinetics-400 schedule of the paper's ResNet-50 + A² model (docs/paper.md,
 # "Training recipes"): batch 512 clips on 64 GPUs (8 per GPU), base lr 0.04,
 # lowered when progress stalls, 32k iterations.
 # Not confirmed by the paper, and taken from MMAction2's I3D recipes instead:

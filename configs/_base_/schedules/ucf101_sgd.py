@@ -1,4 +1,4 @@
-# UCF-101 fine-tuning schedule (PAPER.md, "Training recipes"): batch 104
+# UCF-101 fine-tuning schedule (docs/paper.md, "Training recipes"): batch 104
 # clips on 8 GPUs (13 per GPU: batch_size in ucf101_video.py), lr 0.01, x0.1 every three epochs (the paper
 # says "every three"; epochs is our reading).
 # Not confirmed, our choice: 9 epochs in all (three lr steps), SGD with
