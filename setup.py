@@ -34,7 +34,7 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(include=['a2mm', 'a2mm.*']),
     install_requires=[
-        'torch>=2.1',
+        'torch>=2.6',  # safe loading needs it: docs/robustness.md
         'mmengine==0.10.7',
         'mmcv-lite==2.0.1',
         'mmaction2==1.1.0',
