@@ -34,7 +34,7 @@ KINDS: Dict[str, str] = {
     'crafted_dtype_state': 'only the plain state numpy writes',
     'lying_storage_size': 'does not match expected size',
     'truncated_zip': 'failed finding central directory',
-    'truncated_legacy': 'the file ends early',
+    'truncated_legacy': 'a truncated or corrupt file',
     'not_a_dict': 'holds a list, not a checkpoint',
     'dev_zero_link': 'is not a regular file',
     'dev_urandom_link': 'is not a regular file',

@@ -9,7 +9,8 @@ from .attention_plot import (attention_grid_size, render_attention_grid,
 from .export import (ScoresWrapper, export_onnx, onnx_max_abs_diff,
                      torchscript_max_abs_diff, trace_torchscript)
 from .inference import (VIDEO_EXTENSIONS, Prediction, collect_videos,
-                        init_model, load_label_map, predict_topk)
+                        init_model, load_label_map, load_weights,
+                        predict_topk)
 from .label_video import draw_text, read_frames, write_labelled_video
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     'render_attention_grid', 'save_attention_grid', 'select_descriptors',
     'ScoresWrapper', 'export_onnx', 'onnx_max_abs_diff',
     'torchscript_max_abs_diff', 'trace_torchscript', 'VIDEO_EXTENSIONS',
-    'Prediction', 'collect_videos', 'init_model', 'load_label_map',
+    'Prediction', 'collect_videos', 'init_model', 'load_weights',
+    'load_label_map',
     'predict_topk', 'draw_text', 'read_frames', 'write_labelled_video'
 ]

@@ -7,6 +7,8 @@ a CPU default, label maps, top-k lists, collecting the videos of a folder or
 a list file) and nothing else.
 """
 import os.path as osp
+import re
+import warnings
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Sequence, Union
 
@@ -15,8 +17,14 @@ import torch.nn as nn
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
 
+from a2mm.engine.checkpoint import load_checkpoint_file
+from a2mm.engine.state_dict_report import (CheckpointMismatchError,
+                                           StateDictReport,
+                                           compare_state_dicts)
+
 __all__ = [
-    'VIDEO_EXTENSIONS', 'Prediction', 'init_model', 'load_label_map',
+    'VIDEO_EXTENSIONS', 'Prediction', 'init_model', 'load_weights',
+    'load_label_map',
     'collect_videos', 'predict_topk'
 ]
 
@@ -39,9 +47,11 @@ def init_model(config: Union[str, Path, Config],
     """Build a recognizer in eval mode, optionally loading a checkpoint.
 
     ``Config.fromfile`` imports the config's ``custom_imports`` (e.g.
-    ``['a2mm']``), so a2mm configs need nothing else. Weights are loaded by
-    MMEngine's ``load_checkpoint`` (a missing or unexpected key is logged,
-    not raised), then the model is moved to ``device``.
+    ``['a2mm']``), so a2mm configs need nothing else. The checkpoint is read
+    by :func:`a2mm.engine.checkpoint.load_checkpoint_file` and compared with
+    the model first (:func:`load_weights`): one that fits none of the
+    model's weights is refused, a partial fit is loaded with a warning
+    that lists the missing, unexpected and wrong-shape keys.
 
     Args:
         config: path of a config file, or a loaded :class:`Config`.
@@ -54,6 +64,11 @@ def init_model(config: Union[str, Path, Config],
 
     Returns:
         nn.Module: the recognizer, with the config at ``model.cfg``.
+
+    Raises:
+        CheckpointMismatchError: the checkpoint holds no weight of the
+            model (message: the mismatch table).
+        a2mm.engine.checkpoint.CheckpointLoadError: the file is refused.
     """
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
@@ -66,9 +81,64 @@ def init_model(config: Union[str, Path, Config],
         config = config.copy()
     if cfg_options:
         config.merge_from_dict(cfg_options)
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-    return init_recognizer(config, checkpoint, device=device)
+    state_dict = None
+    if checkpoint is not None:  # before building: a bad file fails fast
+        state_dict = load_checkpoint_file(checkpoint, map_location='cpu')
+        state_dict = state_dict.get('state_dict', state_dict)
+    model = init_recognizer(config, None, device=device)
+    if state_dict is not None:
+        load_weights(model, state_dict, str(checkpoint))
+    return model
+
+
+def load_weights(model: nn.Module, state_dict: dict,
+                 source: str) -> StateDictReport:
+    """Copy the weights of ``state_dict`` that fit ``model`` into it.
+
+    MMEngine's ``load_checkpoint`` loads non-strictly and only logs what
+    did not fit, so a checkpoint of another model leaves every weight
+    random and inference goes on. Here:
+
+    * no weight fits (every key of the model is missing or has another
+      shape): :class:`CheckpointMismatchError` with the table;
+    * some fit: they are loaded, and a ``UserWarning`` gives the table of
+      the missing, unexpected and wrong-shape keys;
+    * all fit: loaded silently.
+
+    Args:
+        model: the recognizer.
+        state_dict: the checkpoint's ``state_dict`` (a ``module.`` prefix
+            of a DDP model is stripped, as MMEngine does).
+        source: the checkpoint's name for the messages.
+
+    Returns:
+        StateDictReport: what did not fit.
+    """
+    if not isinstance(state_dict, dict):
+        raise CheckpointMismatchError(
+            f'checkpoint {source} has no weights: its state_dict is a '
+            f'{type(state_dict).__name__}, not a dict of tensors')
+    own = model.state_dict()
+    report = compare_state_dicts(own, state_dict)
+    skip = set(report.missing) | {key for key, _, _ in report.mismatched}
+    fitting = len(own) - len(skip)
+    if own and fitting == 0:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} has no weights for this model '
+            f'({type(model).__name__}, {len(own)} tensors); is it the '
+            f'checkpoint of this config?\n{report.format()}')
+    loadable = {}
+    for key, value in state_dict.items():
+        key = re.sub(r'^module\.', '', key)
+        if key in own and key not in skip:
+            loadable[key] = value
+    model.load_state_dict(loadable, strict=False)
+    if not report.ok:
+        warnings.warn(
+            f'checkpoint {source} fits {fitting} of the {len(own)} tensors of '
+            f'{type(model).__name__}; the others keep their initial '
+            f'values:\n{report.format()}', UserWarning, stacklevel=3)
+    return report
 
 
 def load_label_map(path: Union[str, Path]) -> List[str]:
