@@ -163,7 +163,8 @@ def test_numeric_numpy_round_trips(tmp_path, value):
 def test_object_arrays_are_refused(tmp_path):
     path = str(tmp_path / 'obj.pth')
     torch.save({'x': np.array([None, 'a'], dtype=object)}, path)
-    with pytest.raises(CheckpointLoadError, match="obj.pth.*dtype 'O8' is not one of"):
+    with pytest.raises(CheckpointLoadError,
+                       match="obj.pth.*dtype 'O8' is not one of"):
         load_checkpoint_file(path)
 
 
@@ -243,3 +244,13 @@ def test_what_is_not_a_checkpoint_file_is_named(tmp_path, kind):
         load_checkpoint_file(path)
     with pytest.raises(FileNotFoundError, match='not found: .*nothere'):
         load_checkpoint_file(str(tmp_path / 'nothere'))
+
+
+def test_pretty_text_of_a_real_config_is_plain_data():
+    """What MMEngine stores as meta['cfg'] passes the check: a2mm's own
+    checkpoints are not refused."""
+    from mmengine.config import Config
+
+    from a2mm.engine.config_text import check_config_text
+    from tests.data.tiny_a2 import CONFIG
+    check_config_text(Config.fromfile(CONFIG).pretty_text)

@@ -27,6 +27,30 @@ def _alarm(signum, frame):
     raise TimeoutError(f'no answer within {CALL_TIMEOUT} s')
 
 
+def _runner_entry(tool, argv: Callable[[str], list]) -> Callable:
+    """The first file through the tool's ``main`` (parsing, config, Runner,
+    ``train()``/``test()``); every other through ``load_or_resume`` of one
+    Runner built as ``main`` builds it: the step of ``train()``/``test()``
+    that loads (building a Runner per file would take minutes)."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    state = {}
+
+    def load(path: str) -> None:
+        if not state:
+            state['first'] = path
+            return tool.main(argv(path))
+        if 'runner' not in state:
+            args = tool.parse_args(argv(state['first']))
+            state['runner'] = Runner.from_cfg(
+                tool.merge_args(Config.fromfile(args.config), args))
+        runner = state['runner']
+        runner._load_from, runner._has_loaded = path, False
+        runner.load_or_resume()
+
+    return load
+
+
 def entry_points(spec: dict) -> Dict[str, Callable[[str], object]]:
     """name -> a function that loads a checkpoint path the way that entry
     point does."""
@@ -48,12 +72,16 @@ def entry_points(spec: dict) -> Dict[str, Callable[[str], object]]:
         MODELS.build(dict(backbone, pretrained=path, **extra)).init_weights()
 
     return {
-        'tools/test.py': lambda p: tools['test'].main(
-            [config, p, '--work-dir', work]),
-        'tools/train.py --resume': lambda p: tools['train'].main(
-            [config, '--work-dir', work, '--resume', p]),
-        'load_from (train)': lambda p: tools['train'].main(
-            [config, '--work-dir', work, '--cfg-options', f'load_from={p}']),
+        'tools/test.py': _runner_entry(
+            tools['test'], lambda p: [config, p, '--work-dir', work]),
+        'tools/train.py --resume': _runner_entry(
+            tools['train'],
+            lambda p: [config, '--work-dir', work, '--resume', p]),
+        'load_from (train)': _runner_entry(
+            tools['train'], lambda p: [
+                config, '--work-dir', work, '--cfg-options',
+                f'load_from={p}'
+            ]),
         'tools/demo.py': lambda p: tools['demo'].main(
             [config, p, spec['video'], spec['labels']]),
         'export_onnx.py': lambda p: tools['export'].main(

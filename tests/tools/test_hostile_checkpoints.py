@@ -3,9 +3,11 @@ point that loads a checkpoint: nothing runs, nothing crashes or hangs, and
 each file gets an error naming it and why.
 
 One driver subprocess (tests/tools/hostile_driver.py) calls all nine entry
-points on all corpus files in-process, so a crash or a hang fails the test
-instead of killing pytest; two command-line runs prove that the scripts
-exit with status 1 (an error, not a signal) and say why.
+points on all corpus files in-process (the Runner-based ones: the first
+file through the tool's ``main``, the others through the Runner's
+``load_or_resume``), so a crash or a hang fails the test instead of killing
+pytest; two command-line runs prove that the scripts exit with status 1 (an
+error, not a signal) and say why.
 """
 import json
 import os.path as osp
@@ -83,7 +85,8 @@ def test_every_entry_point_refuses_every_hostile_file(setup, tmp_path):
             if got['marker']:
                 failures.append(f'{entry} / {kind}: THE PAYLOAD RAN')
             elif got['error'] in (None, 'TimeoutError'):
-                failures.append(f'{entry} / {kind}: {got["error"] or "loaded"}')
+                failures.append(
+                    f'{entry} / {kind}: {got["error"] or "loaded"}')
             elif path not in got['message'] or why not in got['message']:
                 failures.append(f'{entry} / {kind}: {got["error"]}: '
                                 f'{got["message"][:300]}\n{got["trace"]}')
