@@ -7,7 +7,9 @@ versions at import time and names the fix. The exact set the tests pass on
 is ``requirements/constraints.txt``, which the README's commands and
 ``.ci/run`` install with ``-c``.
 
-* torch>=2.1: any recent PyTorch. On the CPU-only development machines the
+* torch>=2.6: the allow-list of a2mm's safe checkpoint loader needs
+  ``(object, name)`` entries, which torch.serialization has from 2.6 on
+  (docs/robustness.md). On the CPU-only development machines the
   README installs ``torch==2.13.0`` first, which takes the local CPU build;
   a bare ``torch`` would pull a multi-GB CUDA build.
 * mmaction2>=1.1.0,<1.3: 1.1.0 and 1.2.0 are tested (.ci/run). 1.2.0's PyPI
@@ -90,7 +92,7 @@ setup(
         ],
     },
     install_requires=[
-        'torch>=2.1',
+        'torch>=2.6',  # safe checkpoint loading needs it (docs/robustness.md)
         'mmengine>=0.10.0,<0.11',
         'mmaction2>=1.1.0,<1.3',
         'importlib_metadata',  # imported, not declared, by mmaction2 1.2.0

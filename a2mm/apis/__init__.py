@@ -12,7 +12,8 @@ from .export import (ScoresWrapper, export_onnx, export_program,
                      torchscript_max_abs_diff, trace_torchscript)
 from .onnx_inference import OnnxRecognizer
 from .inference import (VIDEO_EXTENSIONS, Prediction, collect_videos,
-                        init_model, load_label_map, predict_topk)
+                        init_model, load_label_map, load_weights,
+                        predict_topk)
 from .label_video import draw_text, read_frames, write_labelled_video
 
 __all__ = [
@@ -22,6 +23,6 @@ __all__ = [
     'ScoresWrapper', 'export_onnx', 'onnx_max_abs_diff', 'export_program',
     'program_max_abs_diff', 'torchscript_max_abs_diff', 'trace_torchscript',
     'OnnxRecognizer', 'VIDEO_EXTENSIONS', 'Prediction', 'collect_videos',
-    'init_model', 'load_label_map', 'predict_topk', 'draw_text', 'read_frames',
-    'write_labelled_video'
+    'init_model', 'load_weights', 'load_label_map', 'predict_topk',
+    'draw_text', 'read_frames', 'write_labelled_video'
 ]

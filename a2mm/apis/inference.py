@@ -7,6 +7,8 @@ a CPU default, label maps, top-k lists, collecting the videos of a folder or
 a list file) and nothing else.
 """
 import os.path as osp
+import re
+import warnings
 from pathlib import Path
 from typing import (TYPE_CHECKING, Any, List, NamedTuple, Optional, Sequence,
                     Union)
@@ -15,16 +17,23 @@ import torch
 import torch.nn as nn
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
-from a2mm.models.backbones.checkpoint_report import \
-    load_checkpoint_with_report
+from a2mm.engine.checkpoint import load_checkpoint_file
+from a2mm.engine.state_dict_report import (CheckpointMismatchError,
+                                           StateDictReport,
+                                           compare_state_dicts)
+from a2mm.models.backbones.a2_stages import a2_block_names
+from a2mm.models.backbones.weights_file import (is_safetensors,
+                                                read_state_dict)
 
 if TYPE_CHECKING:
     from .onnx_inference import OnnxRecognizer
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'Prediction', 'load_config', 'init_model',
-    'load_label_map', 'collect_videos', 'predict_topk', 'class_scores'
+    'load_weights', 'load_label_map', 'collect_videos', 'predict_topk',
+    'class_scores'
 ]
 
 #: File suffixes :func:`collect_videos` treats as videos in a folder.
@@ -46,13 +55,14 @@ def init_model(config: Union[str, Path, Config],
     """Build a recognizer in eval mode, optionally loading a checkpoint.
 
     ``Config.fromfile`` imports the config's ``custom_imports`` (e.g.
-    ``['a2mm']``), so a2mm configs need nothing else. Weights (``.pth`` or
-    ``.safetensors``) are loaded non-strictly with a report of what did not
-    fit (:func:`~a2mm.models.backbones.checkpoint_report.
-    load_checkpoint_with_report`: a missing, unexpected or wrong-shape key is
-    logged, not raised). A² blocks that a plain I3D checkpoint lacks are
-    reported as new blocks, initialised as identity: the model then gives
-    the plain model's scores.
+    ``['a2mm']``), so a2mm configs need nothing else. The checkpoint
+    (``.pth``, or ``.safetensors``) is read by
+    :func:`a2mm.engine.checkpoint.load_checkpoint_file` and compared with
+    the model first (:func:`load_weights`): one that fits none of the
+    model's weights is refused, a partial fit is loaded with a warning
+    that lists the missing, unexpected and wrong-shape keys. A² blocks that
+    a plain I3D checkpoint lacks are reported as new blocks, initialised as
+    identity: the model then gives the plain model's scores.
 
     Args:
         config: path of a config file, or a loaded :class:`Config`.
@@ -65,14 +75,23 @@ def init_model(config: Union[str, Path, Config],
 
     Returns:
         nn.Module: the recognizer, with the config at ``model.cfg``.
+
+    Raises:
+        CheckpointMismatchError: the checkpoint holds no weight of the
+            model (message: the mismatch table).
+        a2mm.engine.checkpoint.CheckpointLoadError: the file is refused.
     """
     config = load_config(config, cfg_options)
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+    state_dict = None
+    if checkpoint is not None:  # before building: a bad file fails fast
+        if is_safetensors(str(checkpoint)):
+            state_dict = read_state_dict(str(checkpoint))
+        else:
+            state_dict = load_checkpoint_file(checkpoint, map_location='cpu')
+            state_dict = state_dict.get('state_dict', state_dict)
     model = init_recognizer(config, None, device=device)
-    if checkpoint is not None:
-        load_checkpoint_with_report(model, checkpoint,
-                                    revise_keys=((r'^module\.', ''), ))
+    if state_dict is not None:
+        load_weights(model, state_dict, str(checkpoint))
     return model
 
 
@@ -92,6 +111,62 @@ def load_config(config: Union[str, Path, Config],
     if cfg_options:
         config.merge_from_dict(cfg_options)
     return config
+
+
+def load_weights(model: nn.Module, state_dict: dict,
+                 source: str) -> StateDictReport:
+    """Copy the weights of ``state_dict`` that fit ``model`` into it.
+
+    MMEngine's ``load_checkpoint`` loads non-strictly and only logs what
+    did not fit, so a checkpoint of another model leaves every weight
+    random and inference goes on. Here:
+
+    * no weight fits (every key of the model is missing or has another
+      shape): :class:`CheckpointMismatchError` with the table;
+    * some fit: they are loaded, and a ``UserWarning`` gives the table of
+      the missing, unexpected and wrong-shape keys;
+    * all fit: loaded silently. A² blocks that the checkpoint lacks
+      entirely (a plain I3D checkpoint in an A² model) are not a mismatch:
+      they keep their initialisation and are logged as new blocks.
+
+    Args:
+        model: the recognizer.
+        state_dict: the checkpoint's ``state_dict`` (a ``module.`` prefix
+            of a DDP model is stripped, as MMEngine does).
+        source: the checkpoint's name for the messages.
+
+    Returns:
+        StateDictReport: what did not fit.
+    """
+    if not isinstance(state_dict, dict):
+        raise CheckpointMismatchError(
+            f'checkpoint {source} has no weights: its state_dict is a '
+            f'{type(state_dict).__name__}, not a dict of tensors')
+    own = model.state_dict()
+    report = compare_state_dicts(own, state_dict,
+                                 new_blocks=a2_block_names(model))
+    mismatched = {key for key, _, _ in report.mismatched}
+    loadable = {}
+    for key, value in state_dict.items():
+        key = re.sub(r'^module\.', '', key)
+        if key in own and key not in mismatched:
+            loadable[key] = value
+    fitting = len(loadable)
+    if own and fitting == 0:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} has no weights for this model '
+            f'({type(model).__name__}, {len(own)} tensors); is it the '
+            f'checkpoint of this config?\n{report.format()}')
+    model.load_state_dict(loadable, strict=False)
+    if report.ok and report.new_blocks:
+        MMLogger.get_current_instance().info(
+            f'checkpoint {source}: {report.format()}')
+    elif not report.ok:
+        warnings.warn(
+            f'checkpoint {source} fits {fitting} of the {len(own)} tensors of '
+            f'{type(model).__name__}; the others keep their initial '
+            f'values:\n{report.format()}', UserWarning, stacklevel=3)
+    return report
 
 
 def load_label_map(path: Union[str, Path]) -> List[str]:

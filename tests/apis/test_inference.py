@@ -45,6 +45,43 @@ def test_init_model_errors(tmp_path):
         init_model(CONFIG, str(tmp_path / 'nope.pth'))
 
 
+def test_init_model_refuses_a_checkpoint_of_another_model(tmp_path):
+    """No weight fits: refused with the table, instead of predicting from
+    random weights with one log line."""
+    from a2mm.engine.state_dict_report import CheckpointMismatchError
+    path = str(tmp_path / 'other.pth')
+    torch.save({'state_dict': {'fc.weight': torch.zeros(2, 2)}}, path)
+    with pytest.raises(CheckpointMismatchError) as info:
+        init_model(CONFIG, path)
+    message = str(info.value)
+    assert f'checkpoint {path} has no weights for this model' in message
+    assert 'missing from the checkpoint' in message
+    assert 'backbone.conv1.conv.weight' in message
+    assert 'in the checkpoint but not in the model:\n  fc.weight' in message
+
+
+def test_init_model_loads_a_partial_match_with_a_warning(tmp_path):
+    """The classifier of another dataset (shape differs) and an extra key:
+    the rest is loaded, the warning names what was not."""
+    model = init_model(CONFIG)
+    state = model.state_dict()
+    num_classes = config_value('model.cls_head.num_classes')
+    state['cls_head.fc_cls.weight'] = torch.zeros(num_classes + 1, 4)
+    state['extra.key'] = torch.zeros(1)
+    with torch.no_grad():
+        state['backbone.conv1.conv.weight'] = \
+            state['backbone.conv1.conv.weight'] + 1
+    path = str(tmp_path / 'partial.pth')
+    torch.save({'state_dict': state}, path)
+    with pytest.warns(UserWarning, match='partial.pth fits') as record:
+        loaded = init_model(CONFIG, path)
+    message = str(record[0].message)
+    assert 'cls_head.fc_cls.weight: expected' in message
+    assert 'extra.key' in message
+    assert torch.equal(loaded.state_dict()['backbone.conv1.conv.weight'],
+                       state['backbone.conv1.conv.weight'])
+
+
 def test_label_map(tmp_path):
     path = tmp_path / 'labels.txt'
     path.write_text('walk\n run \n\n')

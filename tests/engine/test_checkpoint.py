@@ -1,10 +1,15 @@
 """Checkpoints written by MMEngine's train loop load under
-``torch.load(weights_only=True)`` once a2mm is imported; hostile pickles are
-still refused without running anything."""
+``torch.load(weights_only=True)`` once a2mm is imported, through a2mm's
+loader (MMEngine's local scheme); hostile pickles are refused without
+running anything. The whole hostile corpus through every entry point is
+tests/tools/test_hostile_checkpoints.py."""
 import os
 import os.path as osp
 import pickle
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -14,7 +19,8 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 
 import a2mm  # noqa: F401  (installs the allow-list)
-from a2mm.engine.checkpoint import SAFE_GLOBALS
+from a2mm.engine.checkpoint import (SAFE_GLOBALS, CheckpointLoadError,
+                                    load_checkpoint_file)
 
 
 class ToyModel(BaseModel):
@@ -98,7 +104,7 @@ def test_reduce_payload_is_refused_and_not_run(tmp_path):
                 'meta': _Payload(str(marker))}, path)
     with pytest.raises(pickle.UnpicklingError, match='system'):
         torch.load(path, weights_only=True)
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(CheckpointLoadError, match='evil.pth.*system'):
         load_checkpoint(nn.Linear(1, 1), path)  # MMEngine's loader
     assert not marker.exists()
 
@@ -112,3 +118,139 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
     assert getattr not in allowed  # only our stand-in, under its name
     assert all(not (isinstance(g, tuple) and g[0] is getattr)
                for g in SAFE_GLOBALS)
+
+
+def test_train_checkpoint_numpy_comes_back_plain(tmp_path):
+    """The loader turns the checked stand-ins back into plain numpy, so a
+    resumed run re-saves checkpoints that plain torch can read."""
+    _runner(str(tmp_path), max_epochs=1).train()
+    state = load_checkpoint_file(str(tmp_path / 'epoch_1.pth'))
+    buffer = state['message_hub']['log_scalars']['train/loss']
+    assert type(buffer._log_history) is np.ndarray
+    assert buffer._log_history.dtype == np.float64
+    assert type(state['message_hub']['runtime_info']['best_score']) in (
+        float, np.float64)
+    # the stored config text was checked, and reduced to what resume reads
+    assert 'config' not in state['meta']
+
+
+@pytest.mark.parametrize('value', [
+    np.arange(6, dtype=np.int16).reshape(2, 3),
+    np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+    np.zeros((0, 4), np.float32),
+    np.array([1 + 2j], np.complex64),
+    np.arange(3, dtype='>u4'),
+    np.array([True, False]),
+    np.float16(0.5),
+    np.int64(-3),
+])
+def test_numeric_numpy_round_trips(tmp_path, value):
+    path = str(tmp_path / 'np.pth')
+    torch.save({'x': value, 'y': [value, value]}, path)
+    loaded = load_checkpoint_file(path)
+    # what numpy's own unpickler makes of it (it stores big-endian arrays
+    # in native order)
+    expected = pickle.loads(pickle.dumps(value, protocol=2))
+    for got in (loaded['x'], loaded['y'][0]):
+        assert type(got) is type(value)
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got, value)
+        if isinstance(got, np.ndarray):
+            assert got.flags.f_contiguous == expected.flags.f_contiguous
+    assert loaded['y'][0] is loaded['y'][1]  # shared stays shared
+
+
+def test_object_arrays_are_refused(tmp_path):
+    path = str(tmp_path / 'obj.pth')
+    torch.save({'x': np.array([None, 'a'], dtype=object)}, path)
+    with pytest.raises(CheckpointLoadError,
+                       match="obj.pth.*dtype 'O8' is not one of"):
+        load_checkpoint_file(path)
+
+
+def test_crafted_dtype_is_refused_and_the_interpreter_survives(tmp_path):
+    """A float64 dtype given an object field over 8 bytes of the file: the
+    old allow-list (numpy dtype classes) let its BUILD run, and reading the
+    field dereferenced 0x4141414141414141 (SIGSEGV). Run in a subprocess so
+    that a crash is a failure here, not the end of pytest."""
+    from tests.hostile_checkpoints import write_crafted_dtype
+    path = write_crafted_dtype(str(tmp_path / 'dtype.pth'))
+    code = ('import a2mm\n'
+            'from a2mm.engine.checkpoint import load_checkpoint_file\n'
+            f'x = load_checkpoint_file({path!r})\n'
+            "print(x['x']['a'])\n")
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
+    assert 'CheckpointLoadError' in proc.stderr
+    assert f'refused checkpoint {path}' in proc.stderr
+    assert 'numpy data refused' in proc.stderr
+
+
+def test_crafted_dtype_state_is_refused(tmp_path):
+    """Only the state numpy writes for a numeric dtype passes BUILD."""
+    from tests.hostile_checkpoints import write_crafted_dtype
+    path = write_crafted_dtype(str(tmp_path / 'flags.pth'), flags_only=True)
+    with pytest.raises(CheckpointLoadError, match='only the plain state'):
+        load_checkpoint_file(path)
+
+
+@pytest.mark.parametrize('text,why', [
+    ("_ = __import__('os').system('true')",
+     'calls "__import__(\'os\').system"'),
+    ('import os', 'Import statement'),
+    ("x = open('/etc/passwd').read()", 'calls "open(\'/etc/passwd\').read"'),
+    ('x = dict(**y)', "calls 'dict'"),
+    ('x = y', "Name 'y' is not plain"),
+    ("_base_ = ['/tmp/evil.py']", "assigns '_base_'"),
+    ('x = [y for y in range(3)]', 'ListComp'),
+    ('x = (', 'not Python'),
+])
+def test_meta_config_code_is_refused(tmp_path, text, why):
+    path = str(tmp_path / 'meta.pth')
+    torch.save({'state_dict': {}, 'meta': {'config': text}}, path)
+    with pytest.raises(CheckpointLoadError, match='meta.pth') as info:
+        load_checkpoint_file(path)
+    assert why in str(info.value)
+    assert "['meta']['config'] is not plain config data" in str(info.value)
+
+
+def test_plain_meta_config_keeps_only_gpu_ids(tmp_path):
+    path = str(tmp_path / 'plain.pth')
+    text = ("model = dict(type='Recognizer3D', x=[1, -2.5, None], "
+            "y={'a': (True, )})\ngpu_ids = [3]\ngpu_ids = [0, 1]\n")
+    torch.save({'meta': {'config': text, 'cfg': text}}, path)
+    meta = load_checkpoint_file(path)['meta']
+    assert meta['config'] == 'gpu_ids = [0, 1]'
+    assert meta['cfg'] == text  # checked, not executed, kept
+
+
+@pytest.mark.parametrize('kind', ['directory', 'device', 'empty', 'list'])
+def test_what_is_not_a_checkpoint_file_is_named(tmp_path, kind):
+    path = str(tmp_path / kind)
+    if kind == 'directory':
+        os.mkdir(path)
+        why = 'is a directory'
+    elif kind == 'device':
+        os.symlink('/dev/zero', path)
+        why = r'\(-> /dev/zero\) is not a regular file'
+    elif kind == 'empty':
+        open(path, 'wb').close()
+        why = r'is empty \(0 bytes\)'
+    else:
+        torch.save([torch.zeros(1)], path)
+        why = 'holds a list, not a checkpoint'
+    with pytest.raises(CheckpointLoadError, match=f'{path} {why}'):
+        load_checkpoint_file(path)
+    with pytest.raises(FileNotFoundError, match='not found: .*nothere'):
+        load_checkpoint_file(str(tmp_path / 'nothere'))
+
+
+def test_pretty_text_of_a_real_config_is_plain_data():
+    """What MMEngine stores as meta['cfg'] passes the check: a2mm's own
+    checkpoints are not refused."""
+    from mmengine.config import Config
+
+    from a2mm.engine.config_text import check_config_text
+    from tests.data.tiny_a2 import CONFIG
+    check_config_text(Config.fromfile(CONFIG).pretty_text)
