@@ -160,7 +160,8 @@ def load_weights(model: nn.Module, state_dict: dict,
     model.load_state_dict(loadable, strict=False)
     if report.ok and report.new_blocks:
         MMLogger.get_current_instance().info(
-            f'checkpoint {source}: {report.format()}')
+            f'loaded {fitting} of {len(own)} tensors of '
+            f'{type(model).__name__} from {source}; {report.format()}')
     elif not report.ok:
         warnings.warn(
             f'checkpoint {source} fits {fitting} of the {len(own)} tensors of '
