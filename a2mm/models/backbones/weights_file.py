@@ -48,7 +48,9 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
         ValueError: the file is neither a PyTorch checkpoint nor a
             safetensors file, or holds no state dict (names the file).
     """
-    if '://' not in path and not osp.isfile(path):
+    # only a path that names nothing; a directory, a device or a link to one
+    # goes on to the safe loader, whose error says what it is
+    if '://' not in path and not osp.lexists(path):
         raise FileNotFoundError(f'weights file not found: {path}')
     if is_safetensors(path):
         from safetensors.torch import load_file

@@ -219,5 +219,5 @@ def test_unreadable_files_name_the_file(tmp_path):
         read_state_dict(str(tmp_path / 'nope.safetensors'))
     listed = tmp_path / 'list.pth'
     torch.save([1, 2, 3], str(listed))
-    with pytest.raises(ValueError, match='holds a list, not a state dict'):
+    with pytest.raises(ValueError, match='holds a list, not a checkpoint'):
         read_state_dict(str(listed))
