@@ -24,6 +24,8 @@ from a2mm.engine import setup_cpu_distributed  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
 from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
                                      relax_cuda_determinism)
+from a2mm.engine.work_dir_lock import (launcher_rank,  # noqa: E402
+                                       lock_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -119,6 +121,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     check_config(cfg, 'train')  # before any data is read (robustness.md)
+    # one run per work dir, held until this process ends (robustness.md)
+    lock_work_dir(cfg.work_dir, rank=launcher_rank(args.launcher))
     setup_cpu_distributed(cfg, args.launcher)
     prepare_cuda_determinism(cfg)  # before cuBLAS is first used
     runner = Runner.from_cfg(cfg)
