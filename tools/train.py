@@ -44,6 +44,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument(
+        '--compile',
+        action='store_true',
+        help="torch.compile the model's train step (MMEngine's "
+        'compile=True; docs/models.md, "Compile")')
+    parser.add_argument(
         '--no-validate',
         action='store_true',
         help='do not evaluate on the validation set during training')
@@ -98,6 +103,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 f'AmpOptimWrapper, got {wrapper_type!r}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.compile:
+        cfg.compile = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
