@@ -32,8 +32,9 @@ resumed run tracks and later replaces the older one, the newer one stays.)
 
 Everything else (intervals, the ``best_<key>_<filename>`` names, the
 ``best_score``/``best_ckpt`` message-hub info and their per-key variants,
-``max_keep_ckpts`` bookkeeping, ``published_keys``) is the parent's. Non-local backends
-(e.g. Petrel) keep the parent's behaviour: a rename is not atomic there.
+``max_keep_ckpts`` bookkeeping, ``published_keys``) is the parent's.
+Non-local backends (e.g. Petrel) keep the parent's behaviour: a rename is not
+atomic there.
 """
 import glob
 import os
