@@ -26,6 +26,8 @@ from a2mm.engine.amp import AMP_DTYPES, enable_amp_train  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
 from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
                                      relax_cuda_determinism)
+from a2mm.engine.work_dir_lock import (launcher_rank,  # noqa: E402
+                                       lock_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,6 +52,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=sorted(AMP_DTYPES),
         default=None,
         help='the mixed precision dtype (implies --amp; default fp16)')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help="torch.compile the model's train step (MMEngine's "
+        'compile=True; docs/models.md, "Compile")')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -99,6 +106,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp or args.amp_dtype:
         enable_amp_train(cfg, args.amp_dtype or 'fp16')
+    if args.compile:
+        cfg.compile = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
@@ -122,6 +131,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     check_config(cfg, 'train')  # before any data is read (robustness.md)
+    # one run per work dir, held until this process ends (robustness.md)
+    lock_work_dir(cfg.work_dir, rank=launcher_rank(args.launcher))
     setup_cpu_distributed(cfg, args.launcher)
     prepare_cuda_determinism(cfg)  # before cuBLAS is first used
     runner = Runner.from_cfg(cfg)

@@ -12,18 +12,29 @@ What goes wrong upstream (MMEngine 0.10.7,
    truncated file under a name that looks complete
    (``--resume work_dirs/x/iter_N.pth`` then fails deep in the unpickler);
 3. ``last_checkpoint`` is rewritten in place (truncate, then write): a kill in
-   between leaves it empty, and ``--resume`` (auto) fails.
+   between leaves it empty, and ``--resume`` (auto) fails;
+4. ``CheckpointHook._save_best_checkpoint`` (``save_best``) deletes the
+   previous ``best_*.pth`` *before* writing the new one in place: a kill
+   during that save leaves no loadable best checkpoint at all.
 
 Here the new checkpoint is written to a hidden ``.iter_N.pth.part`` file,
 flushed, and renamed to ``iter_N.pth`` with ``os.replace`` (atomic on POSIX
 and Windows); ``last_checkpoint`` is replaced the same way; only then are
 checkpoints beyond ``max_keep_ckpts`` deleted. At every instant,
 ``last_checkpoint`` names a complete checkpoint. Leftover ``.part`` files of
-a killed save are removed when training starts again.
+a killed save are removed when training starts again. The best checkpoint
+is written the same way (``.best_<key>_iter_N.pth.part``, renamed), the
+regular checkpoint is saved again to record it (as the parent does), and only
+then is the previous best deleted: at every instant a complete best
+checkpoint exists, and the one the saved message hub names exists. (A kill
+between the rename and that second save leaves both bests on disk; the
+resumed run tracks and later replaces the older one, the newer one stays.)
 
-Everything else (intervals, ``save_best``, ``max_keep_ckpts`` bookkeeping in
-the message hub, ``published_keys``) is the parent's. Non-local backends
-(e.g. Petrel) keep the parent's behaviour: a rename is not atomic there.
+Everything else (intervals, the ``best_<key>_<filename>`` names, the
+``best_score``/``best_ckpt`` message-hub info and their per-key variants,
+``max_keep_ckpts`` bookkeeping, ``published_keys``) is the parent's.
+Non-local backends (e.g. Petrel) keep the parent's behaviour: a rename is not
+atomic there.
 """
 import glob
 import os
@@ -101,6 +112,29 @@ class AtomicCheckpointHook(CheckpointHook):
                                        list(self.keep_ckpt_ids))
         return outdated
 
+    def _remove(self, path: str) -> bool:
+        """Delete a checkpoint file (or a DeepSpeed checkpoint folder);
+        True when there was one."""
+        if self.file_backend.isfile(path):
+            self.file_backend.remove(path)
+        elif self.file_backend.isdir(path):
+            self.file_backend.rmtree(path)
+        else:
+            return False
+        return True
+
+    def _save_atomically(self, runner, filename: str, **kwargs) -> str:
+        """``runner.save_checkpoint`` into ``.<filename>.part``, then (main
+        process) rename it to ``<filename>``; returns that path."""
+        part_name = f'.{filename}{PART_SUFFIX}'
+        runner.save_checkpoint(
+            self.out_dir, part_name, self.file_client_args,
+            backend_args=self.backend_args, **kwargs)
+        path = self.file_backend.join_path(self.out_dir, filename)
+        if is_main_process():
+            publish_file(osp.join(self.out_dir, part_name), path)
+        return path
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not isinstance(self.file_backend, LocalBackend):
             return super()._save_checkpoint_with_step(runner, step, meta)
@@ -109,25 +143,69 @@ class AtomicCheckpointHook(CheckpointHook):
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         outdated = self._outdated(runner, step)
 
-        part_name = f'.{filename}{PART_SUFFIX}'
-        runner.save_checkpoint(
-            self.out_dir,
-            part_name,
-            self.file_client_args,
+        self._save_atomically(
+            runner, filename,
             save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler,
             meta=meta,
             by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
             **self.args)
         if not is_main_process():
             return
-        publish_file(osp.join(self.out_dir, part_name), self.last_ckpt)
         atomic_write_bytes(
             osp.join(runner.work_dir, 'last_checkpoint'),
             self.last_ckpt.encode())
         for path in outdated:
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
-            elif self.file_backend.isdir(path):
-                self.file_backend.rmtree(path)
+            self._remove(path)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """The parent's ``save_best``: same rules, file names and
+        message-hub info, but the previous best is deleted only once the
+        new one is complete and recorded (see the module docstring)."""
+        if not self.save_best:
+            return
+        if not isinstance(self.file_backend, LocalBackend):
+            return super()._save_best_checkpoint(runner, metrics)
+        step = runner.epoch if self.by_epoch else runner.iter
+        filename = self.filename_tmpl.format(step)
+        meta = dict(epoch=runner.epoch, iter=runner.iter)
+        if 'auto' in self.key_indicators:  # as the parent: the first metric
+            self._init_rule(self.rules, [list(metrics.keys())[0]])
+        single = len(self.key_indicators) == 1
+        updated, previous = False, []
+        hub = runner.message_hub
+        for key, rule in zip(self.key_indicators, self.rules):
+            suffix = '' if single else f'_{key}'
+            score_key, path_key = f'best_score{suffix}', f'best_ckpt{suffix}'
+            best = (hub.get_info(score_key) if score_key in hub.runtime_info
+                    else self.init_value_map[rule])
+            score = metrics[key]
+            if score is None or not self.is_better_than[key](score, best):
+                continue
+            updated = True
+            hub.update_info(score_key, score)
+            old = (self.best_ckpt_path if single
+                   else self.best_ckpt_path_dict[key])
+            name = f'best_{key}_{filename}'.replace('/', '_')
+            path = self._save_atomically(
+                runner, name, save_optimizer=False,
+                save_param_scheduler=False, meta=meta, by_epoch=False)
+            if single:
+                self.best_ckpt_path = path
+            else:
+                self.best_ckpt_path_dict[key] = path
+            hub.update_info(path_key, path)
+            runner.logger.info(
+                f'The best checkpoint with {score:0.4f} {key} at {step} '
+                f'{"epoch" if self.by_epoch else "iter"} is saved to {name}.')
+            if old and old != path:
+                previous.append(old)
+        # as the parent: save the regular checkpoint again so that its
+        # message hub names the new best (a resume then deletes that one)
+        if updated and self.last_ckpt is not None:
+            self._save_checkpoint_with_step(runner, step, meta)
+        if is_main_process():
+            for old in previous:
+                if self._remove(old):
+                    runner.logger.info(
+                        f'The previous best checkpoint {old} is removed')

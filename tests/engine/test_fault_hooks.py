@@ -196,3 +196,101 @@ def test_mismatched_checkpoint_is_reported_not_loaded(tmp_path, videos):
                         **{'train_cfg.max_iters': 1})
     runner.train()
     assert 'these weights keep their initial values' in log_text(runner)
+
+
+def best_runner(work, videos, hook, save_best, **overrides):
+    """Evaluation every 2 of 6 iterations with ``TrainProgressMetric``
+    (``progress/step`` improves at each, ``progress/coarse`` at the 1st
+    and the 3rd), best checkpoints by ``save_best``."""
+    import tests.fault_inject  # noqa: F401  (registers the metric)
+    runner_cfg = {
+        'default_hooks.checkpoint.type': hook,
+        'default_hooks.checkpoint.save_best': save_best,
+        'default_hooks.checkpoint.rule': 'greater',
+        'train_cfg.val_interval': 2,
+        'work_dir': str(work / 'w'),
+        **overrides
+    }
+    root, files = videos
+    test_list = write_list(str(work / 'val.txt'),
+                           [(files[n], i % 4) for i, n in enumerate(GOOD)])
+    runner_cfg.update({
+        'val_dataloader': Config(tiny_recognizer_config(
+            '', root, test_list, test_list)).test_dataloader,
+        'val_cfg': dict(type='ValLoop'),
+        'val_evaluator': dict(type='TrainProgressMetric'),
+    })
+    return runner_for(work, videos, GOOD, GOOD, **runner_cfg)
+
+
+def best_state(work_dir):
+    """(best checkpoint names, the ``best_ckpt*`` info of the last
+    checkpoint's message hub, as names)."""
+    names = sorted(osp.basename(p)
+                   for p in glob.glob(osp.join(work_dir, 'best_*.pth')))
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        last = torch.load(f.read().strip(), map_location='cpu',
+                          weights_only=True)
+    info = last['message_hub']['runtime_info']
+    return names, {k: osp.basename(v) for k, v in info.items()
+                   if k.startswith('best_ckpt')}
+
+
+def test_best_checkpoints_named_and_recorded_as_upstream(tmp_path, videos):
+    """Two key indicators (the single-key names and ``best_ckpt`` are
+    checked in the next test)."""
+    save_best = ['progress/step', 'progress/coarse']
+    states = {}
+    for hook in ('CheckpointHook', 'AtomicCheckpointHook'):
+        work = tmp_path / hook
+        work.mkdir()
+        best_runner(work, videos, hook, save_best).train()
+        states[hook] = best_state(str(work / 'w'))
+    assert states['AtomicCheckpointHook'] == states['CheckpointHook']
+    names, info = states['CheckpointHook']
+    # coarse improved at iterations 2 and 6, step at each
+    assert names == ['best_progress_coarse_iter_6.pth',
+                     'best_progress_step_iter_6.pth']
+    assert info == {'best_ckpt_progress/step': names[1],
+                    'best_ckpt_progress/coarse': names[0]}
+
+
+def test_failed_best_write_keeps_the_previous_best(tmp_path, videos,
+                                                   monkeypatch):
+    """The best save at iteration 4 dies half-way (as under SIGKILL)."""
+    real_put = LocalBackend.put
+
+    def dying_put(self, obj, filepath):
+        if 'best_progress_step_iter_4' in str(filepath):
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+            raise KeyboardInterrupt('killed while saving the best')
+        return real_put(self, obj, filepath)
+
+    monkeypatch.setattr(LocalBackend, 'put', dying_put)
+    left = {}
+    for hook in ('CheckpointHook', 'AtomicCheckpointHook'):
+        work = tmp_path / hook
+        work.mkdir()
+        with pytest.raises(KeyboardInterrupt):
+            best_runner(work, videos, hook, 'progress/step').train()
+        left[hook] = sorted(
+            name for name in os.listdir(work / 'w') if 'best' in name)
+    # upstream: the iteration-2 best is gone, the new one is truncated
+    assert left['CheckpointHook'] == ['best_progress_step_iter_4.pth']
+    # ours: the iteration-2 best is complete and loadable
+    assert left['AtomicCheckpointHook'] == [
+        '.best_progress_step_iter_4.pth.part',
+        'best_progress_step_iter_2.pth'
+    ]
+    work = tmp_path / 'AtomicCheckpointHook' / 'w'
+    best = torch.load(work / 'best_progress_step_iter_2.pth',
+                      map_location='cpu', weights_only=True)
+    assert best['meta']['iter'] == 2 and best['state_dict']
+    monkeypatch.setattr(LocalBackend, 'put', real_put)
+    best_runner(tmp_path / 'AtomicCheckpointHook', videos,
+                'AtomicCheckpointHook', 'progress/step', resume=True).train()
+    names, info = best_state(str(work))
+    assert names == ['best_progress_step_iter_6.pth']  # iter_2's removed
+    assert info == {'best_ckpt': 'best_progress_step_iter_6.pth'}
+    assert not glob.glob(str(work / '.*.part'))

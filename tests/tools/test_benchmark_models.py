@@ -90,3 +90,29 @@ def test_side_by_side_cuda(tmp_path, capsys, amp):
     # exact CUDA allocator figures: the A² blocks save more for backward
     assert a2['saved'] > plain['saved'] > 0
     assert a2['step_peak'] > plain['step_peak'] > 0
+
+
+def test_compile_against_eager_side_by_side(tmp_path, capsys, monkeypatch):
+    compiled = []
+    real = torch.compile
+
+    def spy(fn, **kwargs):
+        compiled.append(kwargs)
+        # dynamo + AOTAutograd without inductor's C++ builds (minutes on a
+        # shared CPU); the block's inductor test covers code generation
+        return real(fn, backend='aot_eager')
+
+    monkeypatch.setattr(benchmark.torch, 'compile', spy)
+    rows = benchmark.main(_tiny_configs(tmp_path) + [
+        '--shape', '2', '16', '16', '--iters', '2', '--warmup', '0',
+        '--batch', '2', '--compile'
+    ])
+    out = capsys.readouterr().out
+    assert compiled == [{}, {}]  # default backend, as MMEngine compiles
+    for row in rows:
+        assert len(row['eager_times']) == len(row['compiled_times']) == 2
+        # the first compiled step traces and builds kernels
+        assert row['first_compiled_s'] > row['compiled_s'] > 0
+        assert row['compile_s'] > 0
+    assert 'a2.py speed / plain.py speed = ' in out and ' compiled' in out
+    assert 'compiled speed / eager speed' in out

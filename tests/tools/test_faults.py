@@ -8,12 +8,18 @@
   ``tools/train.py ... --resume`` in the same work dir: it resumes from the
   iteration-3 checkpoint (the only one kept, ``max_keep_ckpts=1``) and
   ends with the same weights, losses and validation accuracy as A.
+- run K: evaluated every 3 iterations with ``save_best``, SIGKILLed while
+  writing the iteration-6 best checkpoint; meanwhile a second
+  ``tools/train.py`` on its work dir is refused, naming K. After the kill
+  the iteration-3 best tests with ``tools/test.py`` (the stale lock info
+  does not stop it) and ``--resume`` finishes the run.
 """
 import glob
 import json
 import os
 import os.path as osp
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -159,6 +165,79 @@ def test_deterministic_runs_give_identical_losses(runs):
     losses_a, _ = scalars(work['A'])
     losses_b, _ = scalars(work['B'])
     assert len(losses_a) == 9 and losses_a == losses_b
+
+
+def wait_for(proc, marker, what):
+    deadline = time.time() + 240
+    while not osp.exists(marker):
+        assert proc.poll() is None, proc.communicate()[0][-3000:]
+        assert time.time() < deadline, f'the run never reached {what}'
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope='module')
+def killed_during_best(config_file, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('best')
+    cfg = Config.fromfile(config_file)
+    cfg.merge_from_dict({
+        'train_cfg.val_interval': 3,
+        'default_hooks.checkpoint.save_best': 'progress/step',
+        'default_hooks.checkpoint.rule': 'greater',
+    })
+    cfg.val_evaluator = dict(type='TrainProgressMetric')
+    config = str(tmp / 'tiny_best.py')
+    cfg.dump(config)
+    work = str(tmp / 'K')
+    first = train(config, work, stall='best_progress_step_iter_6')
+    wait_for(first, osp.join(work, '.best_progress_step_iter_6.pth.part'
+                             '.stalled'), 'the iteration-6 best save')
+    second = train(config, work, '--resume')
+    refused = second.communicate(timeout=300)[0]
+    first.send_signal(signal.SIGKILL)  # while it writes the new best
+    first.communicate()
+    files = sorted(os.listdir(work))
+    tested = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'test.py'), config,
+         osp.join(work, 'best_progress_step_iter_3.pth'), '--work-dir',
+         work], cwd=REPO, env=tool_env(OMP_NUM_THREADS='1'),
+        capture_output=True, text=True, timeout=300)
+    resumed = finish(train(config, work, '--resume'))
+    return dict(work=work, pid=first.pid, refused=refused,
+                refused_rc=second.returncode, killed_rc=first.returncode,
+                files=files, tested=tested, resumed=resumed)
+
+
+def test_second_run_on_busy_work_dir_is_refused(killed_during_best):
+    run = killed_during_best
+    assert run['refused_rc'] != 0
+    assert 'WorkDirBusyError' in run['refused']
+    assert (f'pid {run["pid"]} on host {socket.gethostname()}'
+            in run['refused'])
+    assert 'train.py' in run['refused']  # the holder's command line
+
+
+def test_kill_during_best_save_leaves_a_loadable_best(killed_during_best):
+    run = killed_during_best
+    assert run['killed_rc'] == -signal.SIGKILL
+    assert 'best_progress_step_iter_3.pth' in run['files']
+    assert 'best_progress_step_iter_6.pth' not in run['files']
+    assert '.best_progress_step_iter_6.pth.part' in run['files']
+    tested = run['tested']
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr
+    assert 'acc/top1' in tested.stdout + tested.stderr
+
+
+def test_resume_after_kill_is_not_blocked(killed_during_best):
+    run = killed_during_best
+    assert 'resumed epoch: 0, iter: 6' in run['resumed']
+    bests = [n for n in os.listdir(run['work']) if n.startswith('best_')]
+    assert bests == ['best_progress_step_iter_9.pth']  # iter_3's removed
+    assert not [n for n in os.listdir(run['work']) if n.endswith('.part')]
+    best = torch.load(osp.join(run['work'], bests[0]), map_location='cpu',
+                      weights_only=True)
+    assert best['meta']['iter'] == 9 and best['state_dict']
+    with open(osp.join(run['work'], 'train.lock')) as f:
+        assert f.read() == ''  # the finished run emptied it
 
 
 def test_test_tool_skip_bad_videos_flag(config_file):

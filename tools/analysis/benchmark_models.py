@@ -6,7 +6,7 @@ clip of ``clip_len`` x crop from its val pipeline, see get_flops.py)::
 
     python tools/analysis/benchmark_models.py [CONFIG ...] [--batch 1]
         [--iters 3] [--shape T H W] [--threads 1] [--device cuda]
-        [--amp {bf16,fp16}]
+        [--amp {bf16,fp16}] [--compile]
 
 Speed: one training step = forward to class scores, cross-entropy on random
 labels, backward (no optimiser step), in ``train()`` mode, with
@@ -18,6 +18,14 @@ shared machine hits them alike; the median step time gives clips/s.
 ``--device cuda`` runs the same steps on a GPU (timed to a device
 synchronisation), ``--amp`` under autocast as MMEngine's
 ``AmpOptimWrapper`` does.
+
+``--compile``: each model's forward and loss also run through
+``torch.compile`` (default inductor backend, as MMEngine's ``compile=True``;
+AOTAutograd compiles the backward too), on the same weights and input. The
+first compiled step of each model is timed alone and reported as the compile
+time (that step minus a steady compiled step); then eager and compiled steps
+alternate, round robin over the models, and the table gives both medians and
+their ratio. No memory runs with ``--compile``.
 
 Peak memory: on the CPU each model runs one step in a fresh Python process;
 the figure is that process's peak resident set size (``ru_maxrss``) during
@@ -39,7 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -80,19 +88,36 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def model_loss(model: nn.Module) -> LossFn:
+    """``(inputs, labels) -> loss``: the model's class scores and their
+    cross-entropy, the part of a training step that ``--compile`` compiles.
+    """
+
+    def loss(inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        scores = model(inputs, mode='tensor', stage='head')
+        return F.cross_entropy(scores.float(), labels)
+
+    return loss
+
+
 def train_step(model: nn.Module,
                inputs: torch.Tensor,
                labels: torch.Tensor,
-               amp: Optional[torch.dtype] = None) -> float:
+               amp: Optional[torch.dtype] = None,
+               loss_fn: Optional[LossFn] = None) -> float:
     """One forward+backward (under autocast to ``amp`` when given, as
-    MMEngine's AmpOptimWrapper runs it); returns its wall time in seconds,
-    the device's queued work included."""
+    MMEngine's AmpOptimWrapper runs it), through ``loss_fn`` (e.g. a
+    compiled :func:`model_loss`) when given; returns its wall time in
+    seconds, the device's queued work included."""
+    loss_fn = loss_fn or model_loss(model)
     _sync(inputs.device)
     start = time.perf_counter()
     with torch.autocast(inputs.device.type, dtype=amp,
                         enabled=amp is not None):
-        scores = model(inputs, mode='tensor', stage='head')
-        loss = F.cross_entropy(scores.float(), labels)
+        loss = loss_fn(inputs, labels)
     loss.backward()
     _sync(inputs.device)
     elapsed = time.perf_counter() - start
@@ -200,6 +225,87 @@ def benchmark(configs: Sequence[str],
     return rows
 
 
+def benchmark_compile(configs: Sequence[str],
+                      *,
+                      batch: int,
+                      iters: int,
+                      warmup: int,
+                      shape: Optional[Sequence[int]],
+                      device: str = 'cpu',
+                      amp: Optional[str] = None) -> List[Dict]:
+    """Eager against ``torch.compile``d training steps of each model, on
+    the same weights and input (see the module docstring)."""
+    dtype = AMP_DTYPES[amp]
+    prepared = [prepare(c, batch, shape, device) for c in configs]
+    compiled = [torch.compile(model_loss(model)) for model, _, _ in prepared]
+    first = []
+    for config, (model, inputs, labels), fn in zip(configs, prepared,
+                                                    compiled):
+        print(f'compiling {osp.relpath(config, ROOT)} ...', flush=True)
+        first.append(train_step(model, inputs, labels, dtype, fn))
+    eager: List[List[float]] = [[] for _ in configs]
+    comp: List[List[float]] = [[] for _ in configs]
+    for it in range(warmup + iters):
+        for i, ((model, inputs, labels), fn) in enumerate(
+                zip(prepared, compiled)):
+            eager_s = train_step(model, inputs, labels, dtype)
+            comp_s = train_step(model, inputs, labels, dtype, fn)
+            if it >= warmup:
+                eager[i].append(eager_s)
+                comp[i].append(comp_s)
+    rows = []
+    for config, (_, inputs, _), first_s, eager_t, comp_t in zip(
+            configs, prepared, first, eager, comp):
+        comp_s = statistics.median(comp_t)
+        rows.append(
+            dict(
+                config=osp.relpath(config, ROOT),
+                input=tuple(inputs.shape),
+                eager_s=statistics.median(eager_t),
+                compiled_s=comp_s,
+                first_compiled_s=first_s,
+                compile_s=first_s - comp_s,
+                eager_times=eager_t,
+                compiled_times=comp_t))
+    return rows
+
+
+def report_compile(rows: Sequence[Dict], device: str = 'cpu',
+                   amp: Optional[str] = None) -> str:
+    ref = rows[0]
+    ref_name = osp.basename(ref['config'])
+    lines = [
+        '| model | input (N, V, C, T, H, W) | eager fwd+bwd s/step | '
+        'compiled fwd+bwd s/step | compiled speed / eager speed | '
+        'compile s | first compiled step s |',
+        '|---|---|---:|---:|---:|---:|---:|'
+    ]
+    for row in rows:
+        lines.append(
+            f'| {row["config"]} | {row["input"]} | {row["eager_s"]:.4g} | '
+            f'{row["compiled_s"]:.4g} | '
+            f'{row["eager_s"] / row["compiled_s"]:.3f} | '
+            f'{row["compile_s"]:.1f} | {row["first_compiled_s"]:.1f} |')
+    lines.append('')
+    for row in rows[1:]:
+        name = osp.basename(row['config'])
+        lines.append(
+            f'{ref_name} speed / {name} speed = '
+            f'{row["eager_s"] / ref["eager_s"]:.3f} eager, '
+            f'{row["compiled_s"] / ref["compiled_s"]:.3f} compiled')
+    step_times = '; '.join(
+        f'{osp.basename(r["config"])} eager ' +
+        ' '.join(f'{t:.3g}' for t in r['eager_times']) + ' compiled ' +
+        ' '.join(f'{t:.3g}' for t in r['compiled_times']) for r in rows)
+    lines.append(f'(torch {torch.__version__}, torch.compile default '
+                 f'(inductor), {describe_device(device, amp)}; step times: '
+                 f'{step_times})')
+    lines.append('compile s: the first compiled step (tracing, inductor '
+                 'code generation and C++ builds, then the step) minus the '
+                 'median compiled step.')
+    return '\n'.join(lines)
+
+
 def describe_device(device: str, amp: Optional[str]) -> str:
     precision = f'autocast {amp}' if amp else 'float32'
     if torch.device(device).type == 'cuda':
@@ -273,6 +379,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='run the steps under autocast to this dtype (default: float32)')
     parser.add_argument(
         '--no-memory', action='store_true', help='skip the memory runs')
+    parser.add_argument(
+        '--compile', action='store_true',
+        help='time torch.compile(d) against eager steps (no memory runs)')
     parser.add_argument('--memory-worker', metavar='CONFIG',
                         help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -290,6 +399,13 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
                                        args.shape, 'cpu',
                                        AMP_DTYPES[args.amp])))
         return []
+    if args.compile:
+        rows = benchmark_compile(
+            args.configs, batch=args.batch, iters=args.iters,
+            warmup=args.warmup, shape=args.shape, device=args.device,
+            amp=args.amp)
+        print(report_compile(rows, args.device, args.amp))
+        return rows
     rows = benchmark(args.configs, args.batch, args.iters, args.warmup,
                      args.shape, not args.no_memory, args.device, args.amp)
     print(report(rows, args.device, args.amp))
