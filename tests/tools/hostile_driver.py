@@ -74,13 +74,16 @@ def entry_points(spec: dict) -> Dict[str, Callable[[str], object]]:
     return {
         'tools/test.py': _runner_entry(
             tools['test'], lambda p: [config, p, '--work-dir', work]),
+        # one work dir per training entry point: a training run holds its
+        # work dir's lock for the life of the process (work_dir_lock.py)
         'tools/train.py --resume': _runner_entry(
-            tools['train'],
-            lambda p: [config, '--work-dir', work, '--resume', p]),
+            tools['train'], lambda p: [
+                config, '--work-dir', osp.join(work, 'resume'), '--resume', p
+            ]),
         'load_from (train)': _runner_entry(
             tools['train'], lambda p: [
-                config, '--work-dir', work, '--cfg-options',
-                f'load_from={p}'
+                config, '--work-dir', osp.join(work, 'load_from'),
+                '--cfg-options', f'load_from={p}'
             ]),
         'tools/demo.py': lambda p: tools['demo'].main(
             [config, p, spec['video'], spec['labels']]),
