@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     'VIDEO_EXTENSIONS', 'Prediction', 'load_config', 'init_model',
     'load_weights', 'load_label_map', 'collect_videos', 'predict_topk',
-    'class_scores'
+    'class_scores', 'class_label'
 ]
 
 #: File suffixes :func:`collect_videos` treats as videos in a folder.
@@ -241,6 +241,23 @@ def class_scores(sample: Any) -> torch.Tensor:
         return scores['item'] if isinstance(scores, dict) else scores.item
     raise KeyError(f'no pred_score / pred_scores in the sample: '
                    f'{sorted(sample.keys())}')
+
+
+def class_label(sample: Any) -> int:
+    """The true class of a recognizer's output sample (an
+    ``ActionDataSample``, or its dict as ``tools/test.py --dump`` writes it).
+
+    MMAction2 1.1.0 keeps it in ``gt_labels.item`` (a ``LabelData``),
+    1.2.0 in ``gt_label`` (a tensor).
+    """
+    label = sample.get('gt_label')  # dict and BaseDataElement alike
+    if label is None:
+        labels = sample.get('gt_labels')
+        if labels is None:
+            raise KeyError(f'no gt_label / gt_labels in the sample: '
+                           f'{sorted(sample.keys())}')
+        label = labels['item'] if isinstance(labels, dict) else labels.item
+    return int(torch.as_tensor(label).reshape(-1)[0])
 
 
 def predict_topk(model: Union[nn.Module, 'OnnxRecognizer'],

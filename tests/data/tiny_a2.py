@@ -75,6 +75,16 @@ def fix_head_scores(model: nn.Module, bias: Sequence[float]) -> None:
         model.cls_head.fc_cls.bias.copy_(torch.tensor(bias))
 
 
+def labelled_sample(label: int):
+    """An ``ActionDataSample`` with its true class set, on MMAction2 1.1.0
+    (``set_gt_labels``) and 1.2.0 (``set_gt_label``)."""
+    from mmaction.structures import ActionDataSample
+    sample = ActionDataSample()
+    if hasattr(sample, 'set_gt_label'):
+        return sample.set_gt_label(label)
+    return sample.set_gt_labels(label)
+
+
 def load_tool(relpath: str):
     """Import a script under ``tools/`` (not a package) as a module."""
     import importlib.util

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmaction.evaluation import AccMetric
-from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.optim import AmpOptimWrapper
@@ -18,7 +17,8 @@ from a2mm.engine.amp import (enable_amp_test, enable_amp_train,
 from a2mm.engine.amp_optim_wrapper import (DeviceAmpOptimWrapper,
                                            has_accelerator)
 from a2mm.engine.float32_scores_hook import Float32ScoresHook, to_float32
-from tests.data.tiny_a2 import CONFIG, config_value, fix_head_scores
+from tests.data.tiny_a2 import (CONFIG, config_value, fix_head_scores,
+                                labelled_sample)
 
 NUM_CLASSES = config_value('model.cls_head.num_classes')
 # Head biases with a clear winner: the model predicts class 3 for any clip.
@@ -43,7 +43,7 @@ def batch(num_views: int = 2):
         torch.rand(num_views, 3, 4, 16, 16, generator=gen) * 255
         for _ in LABELS
     ]
-    samples = [ActionDataSample().set_gt_labels(y) for y in LABELS]
+    samples = [labelled_sample(y) for y in LABELS]
     return dict(inputs=inputs, data_samples=samples)
 
 
