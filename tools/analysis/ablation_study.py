@@ -195,10 +195,11 @@ def test_batch_size(test_dir: str) -> int:
 
 
 def one_run(arm: str, seed: int, *, work_root: str, data_root: str,
-            extra_options: Sequence[str], threads: int,
-            logger: MMLogger) -> Dict:
+            extra_options: Sequence[str], threads: int, logger: MMLogger,
+            report_only: bool) -> Optional[Dict]:
     """The result of ``arm``/``seed``: read from its ``result.json`` when
-    a previous call finished it, else trained and tested now."""
+    a previous call finished it, else trained and tested now (None with
+    ``report_only``). ``result['ran_now']`` says which."""
     work_dir = osp.join(work_root, arm, f'seed{seed}')
     os.makedirs(work_dir, exist_ok=True)
     done = osp.join(work_dir, 'result.json')
@@ -207,12 +208,34 @@ def one_run(arm: str, seed: int, *, work_root: str, data_root: str,
             result = json.load(f)
         logger.info(f'{arm} seed {seed}: finished before, skipped '
                     f'(top-1 {100 * result["top1"]:.1f} %)')
-        return result
+        return dict(result, ran_now=False)
+    if report_only:
+        logger.info(f'{arm} seed {seed}: not finished, left out')
+        return None
     result = run_arm_seed(arm, seed, work_dir=work_dir, data_root=data_root,
                           extra_options=extra_options, threads=threads)
     logger.info(f'{arm} seed {seed}: top-1 {100 * result["top1"]:.1f} %, '
                 f'{result["wall_s"]:.0f} s')
-    return result
+    return dict(result, ran_now=True)
+
+
+def record_call(work_root: str, *, wall_s: float, loads: List[float],
+                runs: int, jobs: int) -> List[Dict]:
+    """Append this call to ``<work_root>/calls.json`` if it trained
+    anything; return every recorded call that did."""
+    path = osp.join(work_root, 'calls.json')
+    calls = []
+    if osp.isfile(path):
+        with open(path) as f:
+            calls = json.load(f)
+    if runs:
+        calls.append(dict(started=time.strftime('%Y-%m-%d %H:%M:%S'),
+                          wall_s=wall_s, runs=runs, jobs=jobs,
+                          load_min=min(loads), load_mean=mean(loads),
+                          load_max=max(loads), cpus=os.cpu_count()))
+        with open(path, 'w') as f:
+            json.dump(calls, f, indent=1)
+    return calls
 
 
 def complexity(arm: str, work_dir: str) -> Dict:
@@ -357,6 +380,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='tiny data (16 train / 8 test clips), 1 epoch, batch 4: '
         'seconds per run, for the test suite; numbers mean nothing')
     parser.add_argument(
+        '--report-only', action='store_true',
+        help='train nothing: write the table of the runs finished so far')
+    parser.add_argument(
         '--cfg-options', nargs='+', default=[],
         help='extra key=value overrides for every run (as in train.py)')
     args = parser.parse_args(argv)
@@ -400,7 +426,8 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
         futures = {
             pool.submit(one_run, arm, seed, work_root=work_root,
                         data_root=data_root, extra_options=extra,
-                        threads=args.threads, logger=logger): (arm, seed)
+                        threads=args.threads, logger=logger,
+                        report_only=args.report_only): (arm, seed)
             for arm, seed in jobs
         }
         done = {}
@@ -409,25 +436,28 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
             loads.append(os.getloadavg()[0])
             bar.update()
     for arm in args.arms:
-        results[arm] = [done[arm, seed] for seed in args.seeds]
-    wall = time.perf_counter() - started
-    rows = summarise(results, costs)
+        results[arm] = [done[arm, seed] for seed in args.seeds
+                        if done[arm, seed] is not None]
     ran = [r for runs in results.values() for r in runs]
+    calls = record_call(work_root, wall_s=time.perf_counter() - started,
+                        loads=loads, runs=sum(r['ran_now'] for r in ran),
+                        jobs=args.jobs)
+    rows = summarise(results, costs)
     footer = (
         f'{len(args.arms)} arms x {len(args.seeds)} seeds '
-        f'({", ".join(map(str, args.seeds))}); runs of this call: '
-        f'{wall / 60:.1f} min wall time; train + test time of the runs, '
-        f'summed (over all calls): {sum(r["wall_s"] for r in ran) / 60:.1f} '
-        'min; 1-minute load '
-        f'average of the machine, sampled after each run: min '
-        f'{min(loads):.1f}, mean {mean(loads):.1f}, max {max(loads):.1f} '
-        f'({os.cpu_count()} CPUs, {args.jobs} run(s) at a time, '
-        f'{args.threads} torch thread(s) per run). '
-        'GFLOPs: one clip, MMEngine FlopAnalyzer (one multiply-add = 1 '
-        'FLOP). train s/iter: mean logged iteration time after the first '
-        'epoch; test clips/s: test batch size / mean logged test '
-        'iteration time (data loading included); peak RSS: the training '
-        'process, from wait4.')
+        f'({", ".join(map(str, args.seeds))}): {len(ran)} of {len(jobs)} '
+        'runs finished. ' + ' '.join(
+            f'Call of {c["started"]}: {c["runs"]} runs in '
+            f'{c["wall_s"] / 60:.1f} min wall time, {c["jobs"]} at a time, '
+            f'1-minute load average of the machine (sampled after each '
+            f'run) min {c["load_min"]:.1f} / mean {c["load_mean"]:.1f} / '
+            f'max {c["load_max"]:.1f} on {c["cpus"]} CPUs.' for c in calls) +
+        f' {args.threads} torch thread(s) per run. GFLOPs: one clip, '
+        'MMEngine FlopAnalyzer (one multiply-add = 1 FLOP). train s/iter: '
+        'mean logged iteration time after the first epoch; test clips/s: '
+        'test batch size / mean logged test iteration time (data loading '
+        'included); peak RSS: the training process, from wait4. Timing '
+        'columns depend on the load: compare them within one table only.')
     paths = {ext: osp.join(out_dir, f'ablation.{ext}')
              for ext in ('csv', 'md', 'png')}
     write_csv(rows, paths['csv'])
