@@ -72,3 +72,12 @@ def test_quick_study_writes_outputs_and_resumes(tmp_path):
     again = study.main(argv)
     assert stamps(work) == before
     assert [r['top1_mean'] for r in again] == [r['top1_mean'] for r in rows]
+    # only the first call trained: one call recorded, with both runs
+    calls = json.loads((work / 'calls.json').read_text())
+    assert [c['runs'] for c in calls] == [2]
+
+    # --report-only with a seed not run yet: table of what is finished
+    partial = study.main(argv + ['--seeds', '0', '1', '--report-only'])
+    assert stamps(work) == before
+    assert [r['seeds'] for r in partial] == [1, 1]
+    assert '2 of 4 runs finished' in (out / 'ablation.md').read_text()
