@@ -120,6 +120,15 @@ def _lookup(registry: Registry, name: str) -> Any:
             return registry.get(name)
 
 
+#: Layer configs that mmcv's builders (build_norm_layer, build_conv_layer,
+#: build_activation_layer, build_padding_layer) consume: they take keys
+#: that are not constructor arguments (``requires_grad``) and add others
+#: (``num_features``), so checking them as plain ``MODELS`` constructors
+#: rejected valid configs (e.g. ``non_local_cfg.norm_cfg`` of the non-local
+#: configs). Left to mmcv.
+_LAYER_CFGS = frozenset({'norm_cfg', 'conv_cfg', 'act_cfg', 'pad_cfg'})
+
+
 def _typed_dicts(node: Any, key: str,
                  registry: Optional[Registry]) -> Iterator[Tuple[str, dict,
                                                                 Registry]]:
@@ -128,7 +137,7 @@ def _typed_dicts(node: Any, key: str,
         if 'type' in node and registry is not None:
             yield key, node, registry
         for child_key, child in node.items():
-            if child_key == 'type':
+            if child_key == 'type' or child_key in _LAYER_CFGS:
                 continue
             child_registry = _NESTED.get(child_key, registry)
             yield from _typed_dicts(child, f'{key}.{child_key}',

@@ -147,3 +147,18 @@ def test_dataset_learns_num_classes_from_head(tmp_path):
     with pytest.raises(AnnotationError, match='line 2.*label 3 is out of'), \
             DefaultScope.overwrite_default_scope('mmaction'):
         DATASETS.build(cfg.train_dataloader.dataset)
+
+
+@pytest.mark.parametrize('config', [
+    'configs/nl_i3d_r50_kinetics.py',
+    'configs/ablations/nl_r26_1block_res4.py',
+    'configs/ablations/mini/nl_mini_1block_stage2.py',
+])
+def test_layer_norm_cfg_left_to_mmcv(config):
+    """``non_local_cfg.norm_cfg=dict(type='BN3d', requires_grad=True)`` is
+    valid for mmcv's build_norm_layer (it pops requires_grad and adds
+    num_features); the check used to reject it as a BN3d constructor."""
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, config))
+    check_config(cfg, 'train')
