@@ -125,8 +125,10 @@ def _lookup(registry: Registry, name: str) -> Any:
 #: that are not constructor arguments (``requires_grad``) and add others
 #: (``num_features``), so checking them as plain ``MODELS`` constructors
 #: rejected valid configs (e.g. ``non_local_cfg.norm_cfg`` of the non-local
-#: configs). Left to mmcv.
-_LAYER_CFGS = frozenset({'norm_cfg', 'conv_cfg', 'act_cfg', 'pad_cfg'})
+#: configs). Left to mmcv. Also ``block`` of a2mm's BlockInserted, whose
+#: ``in_channels`` the wrapper fills in from its dry run.
+_LAYER_CFGS = frozenset(
+    {'norm_cfg', 'conv_cfg', 'act_cfg', 'pad_cfg', 'block'})
 
 
 def _typed_dicts(node: Any, key: str,
