@@ -85,11 +85,6 @@ _NESTED = {
     'cls_head': R.MODELS,
     'data_preprocessor': R.MODELS,
 }
-# Partial layer configs: mmcv's build_conv_layer / build_norm_layer /
-# build_activation_layer add the channels, so their required arguments are
-# never in the config (e.g. MMAction2's i3d_r50 base: conv_cfg=dict(
-# type='Conv3d')); mmcv checks them when it builds the layer.
-_LAYER_CFGS = {'conv_cfg', 'norm_cfg', 'act_cfg'}
 _NEEDED = {
     'train': ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper'),
     'test': ('model', 'test_dataloader', 'test_cfg', 'test_evaluator'),
@@ -128,6 +123,18 @@ def _lookup(registry: Registry, name: str) -> Any:
         except ImportError:  # mmaction's FUNCTION names a missing module
             registry._imported = True
             return registry.get(name)
+
+
+#: Layer configs that mmcv's builders (build_norm_layer, build_conv_layer,
+#: build_activation_layer, build_padding_layer) consume: they take keys
+#: that are not constructor arguments (``requires_grad``) and add others
+#: (the channels, ``num_features``), so checking them as plain ``MODELS``
+#: constructors rejected valid configs (``non_local_cfg.norm_cfg`` of the
+#: non-local configs; MMAction2's i3d_r50 base, ``conv_cfg=dict(
+#: type='Conv3d')``). Left to mmcv, which checks them when it builds. Also ``block`` of a2mm's BlockInserted, whose
+#: ``in_channels`` the wrapper fills in from its dry run.
+_LAYER_CFGS = frozenset(
+    {'norm_cfg', 'conv_cfg', 'act_cfg', 'pad_cfg', 'block'})
 
 
 def _typed_dicts(node: Any, key: str,

