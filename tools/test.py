@@ -21,7 +21,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
-from a2mm.engine.amp import AMP_DTYPES, enable_amp_test  # noqa: E402
+from a2mm.engine.amp import add_amp_arguments, enable_amp_test  # noqa: E402
 from a2mm.engine.bad_video_hook import enable_skip_bad_videos  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
 
@@ -59,15 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='leave videos that cannot be read out of the evaluation and '
         'report them (default: stop with an error naming the file)')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='automatic mixed precision (on GPUs and on the CPU)')
-    parser.add_argument(
-        '--amp-dtype',
-        choices=sorted(AMP_DTYPES),
-        default=None,
-        help='the mixed precision dtype (implies --amp; default fp16)')
+    add_amp_arguments(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',

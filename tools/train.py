@@ -22,7 +22,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from a2mm.engine import setup_cpu_distributed  # noqa: E402
-from a2mm.engine.amp import AMP_DTYPES, enable_amp_train  # noqa: E402
+from a2mm.engine.amp import add_amp_arguments, enable_amp_train  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
 from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
                                      relax_cuda_determinism)
@@ -43,15 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         const='auto',
         help='resume from this checkpoint; without a path, from the latest '
         'checkpoint in the work dir (a fresh start when there is none)')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='automatic mixed precision (on GPUs and on the CPU)')
-    parser.add_argument(
-        '--amp-dtype',
-        choices=sorted(AMP_DTYPES),
-        default=None,
-        help='the mixed precision dtype (implies --amp; default fp16)')
+    add_amp_arguments(parser)
     parser.add_argument(
         '--compile',
         action='store_true',

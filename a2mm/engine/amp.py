@@ -13,12 +13,14 @@ Three pieces work together (docs/train_test.md, "Mixed precision"):
   head's scores to MMAction2 in float32 (it calls ``.numpy()`` on them, and
   numpy has no bfloat16).
 """
+import argparse
 from typing import Any, Dict, Optional, Union
 
 import torch
 import torch.nn as nn
 
 __all__ = [
+    'add_amp_arguments',
     'AMP_DTYPES', 'resolve_amp_dtype', 'model_device_type', 'amp_autocast',
     'enable_amp_train', 'enable_amp_test'
 ]
@@ -26,6 +28,20 @@ __all__ = [
 #: Short names of the command line -> the dtype names MMEngine's
 #: ``AmpOptimWrapper(dtype=...)`` takes.
 AMP_DTYPES: Dict[str, str] = {'fp16': 'float16', 'bf16': 'bfloat16'}
+
+
+def add_amp_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--amp`` and ``--amp-dtype``, the same for ``tools/train.py`` and
+    ``tools/test.py``; ``args.amp_dtype`` alone implies ``--amp``."""
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (on GPUs and on the CPU)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=sorted(AMP_DTYPES),
+        default=None,
+        help='the mixed precision dtype (implies --amp; default fp16)')
 
 
 def resolve_amp_dtype(
