@@ -60,7 +60,10 @@ def _runner(work_dir, resume=False, max_epochs=2):
         val_cfg=dict(), resume=resume,
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1,
                                            save_best='acc', rule='greater')),
-        experiment_name=f'toy_{resume}_{max_epochs}')
+        # unique per test: MMEngine reuses a logger of the same name, and
+        # names it '<experiment_name>_<timestamp>' (one-second resolution)
+        experiment_name=f'toy_{os.path.basename(work_dir)}_{resume}_'
+                        f'{max_epochs}')
 
 
 def test_train_loop_checkpoint_loads_weights_only(tmp_path):

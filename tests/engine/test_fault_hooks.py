@@ -35,7 +35,11 @@ def runner_for(tmp_path, videos, train, test, **overrides):
     cfg = Config(tiny_recognizer_config(str(tmp_path / 'work'), root,
                                         train_list, test_list))
     cfg.merge_from_dict(overrides)
-    cfg.experiment_name = f'run{len(os.listdir(tmp_path))}'
+    # MMEngine names the logger '<experiment_name>_<timestamp>' and hands an
+    # existing logger of that name back, so two runners built in the same
+    # second in different tests must not share a name (the second one would
+    # log into the first one's file)
+    cfg.experiment_name = f'{tmp_path.name}_run{len(os.listdir(tmp_path))}'
     return Runner.from_cfg(cfg)
 
 
