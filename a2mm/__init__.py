@@ -22,7 +22,8 @@ with warnings.catch_warnings():
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     import mmaction.models  # noqa: F401  (fills MMAction2's registries)
 
-from . import engine  # noqa: F401  (safe checkpoint loading, hooks)
+from . import utils  # noqa: F401  (safe checkpoint loading)
+from . import engine  # noqa: F401  (hooks)
 from . import datasets  # noqa: F401  (RobustVideoDataset)
 from .models import *  # noqa: F401,F403
 from . import apis  # noqa: F401,E402  (inference and attention-map helpers)

@@ -20,10 +20,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from a2mm.engine import setup_cpu_distributed  # noqa: E402
 from a2mm.engine.amp import add_amp_arguments, enable_amp_test  # noqa: E402
 from a2mm.engine.bad_video_hook import enable_skip_bad_videos  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
+from a2mm.utils import setup_cpu_distributed  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

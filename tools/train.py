@@ -21,13 +21,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from a2mm.engine import setup_cpu_distributed  # noqa: E402
 from a2mm.engine.amp import add_amp_arguments, enable_amp_train  # noqa: E402
 from a2mm.engine.config_check import check_config  # noqa: E402
-from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
-                                     relax_cuda_determinism)
-from a2mm.engine.work_dir_lock import (launcher_rank,  # noqa: E402
-                                       lock_work_dir)
+from a2mm.utils import setup_cpu_distributed  # noqa: E402
+from a2mm.utils.determinism import (prepare_cuda_determinism,  # noqa: E402
+                                    relax_cuda_determinism)
+from a2mm.utils.work_dir_lock import launcher_rank, lock_work_dir  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

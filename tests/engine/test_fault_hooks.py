@@ -14,8 +14,7 @@ from mmengine.runner import Runner
 
 import a2mm  # noqa: F401
 from a2mm.datasets import BadVideoError
-from a2mm.engine.state_dict_report import (CheckpointMismatchError,
-                                           compare_state_dicts)
+from a2mm.utils.checkpoint import CheckpointMismatchError, compare_state_dicts
 from tests.fault_helpers import (FAULTS, make_fault_videos,
                                  tiny_recognizer_config, write_list)
 

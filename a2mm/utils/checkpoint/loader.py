@@ -6,9 +6,9 @@ checkpoint.py``, ``load_from_local``): no ``weights_only``, so the default
 of the installed torch decides (and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``
 turns it off); its runner's checkpoints hold a few non-tensor objects that
 plain ``weights_only=True`` refuses; ``Runner.resume`` executes the config
-text stored in the checkpoint (see :mod:`a2mm.engine.config_text`); and a
-path that is a directory, a device or a pipe gets "can not be found", or
-is read for ever.
+text stored in the checkpoint (see
+:mod:`a2mm.utils.checkpoint.config_text`); and a path that is a directory,
+a device or a pipe gets "can not be found", or is read for ever.
 
 What: importing this module (``import a2mm`` does)
 
@@ -32,9 +32,9 @@ What: importing this module (``import a2mm`` does)
   * ``builtins.bytes``, mapped to :func:`_empty_bytes` (``bytes()`` only:
     protocol 2 writes an empty array's data so);
   * numpy arrays, dtypes and scalars, rebuilt by
-    :mod:`a2mm.engine.safe_numpy` from a dtype *name*: a pickle cannot set
-    a dtype's internal state (fields, flags), which would turn file bytes
-    into object pointers (SIGSEGV).
+    :mod:`a2mm.utils.checkpoint.safe_numpy` from a dtype *name*: a pickle
+    cannot set a dtype's internal state (fields, flags), which would turn
+    file bytes into object pointers (SIGSEGV).
 
 :func:`load_checkpoint_file` refuses, with :class:`CheckpointLoadError`
 naming the file and why: anything but a non-empty regular file (checked

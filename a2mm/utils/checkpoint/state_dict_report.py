@@ -8,32 +8,29 @@ and a resumed run silently restarts layers from scratch. With
 ``strict=True`` the same finding is a ``RuntimeError`` traceback.
 
 :func:`compare_state_dicts` lists missing keys, unexpected keys and shape
-mismatches (expected vs got); :class:`CheckpointShapeCheckHook` runs it on
-every checkpoint the runner loads, before the weights are copied, and
-raises :class:`CheckpointMismatchError` with that table when resuming or
-testing. When *fine-tuning* from ``load_from`` (a Kinetics model on
-UCF-101: the classifier differs on purpose) it logs the table as a warning
-instead, unless ``on_mismatch='error'``.
+mismatches (expected vs got) as a :class:`StateDictReport`, whose
+``format()`` is the table that
+:class:`~a2mm.engine.hooks.CheckpointShapeCheckHook` (every checkpoint the
+runner loads), :func:`a2mm.apis.init_model` and
+:func:`a2mm.models.backbones.checkpoint_report.load_checkpoint_with_report`
+print; the hook and ``init_model`` raise :class:`CheckpointMismatchError`
+with it where a mismatch is an error.
 
 A² blocks that the checkpoint lacks *entirely* (a plain I3D checkpoint
-loaded into the A² model, docs/models.md) are not a mismatch: they are
-listed as new A² blocks, which start as identity (unless built with
-``zero_init=False``), so the model computes the checkpoint's function until
-they are trained. A block with only some of its tensors in the checkpoint is
-still a mismatch.
+loaded into the A² model, docs/models.md) are not a mismatch: given as
+``new_blocks``, they are listed as new A² blocks, which start as identity
+(unless built with ``zero_init=False``), so the model computes the
+checkpoint's function until they are trained. A block with only some of its
+tensors in the checkpoint is still a mismatch.
 """
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
-from mmaction.registry import HOOKS
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 __all__ = [
-    'CheckpointMismatchError', 'CheckpointShapeCheckHook',
-    'StateDictReport', 'compare_state_dicts'
+    'CheckpointMismatchError', 'StateDictReport', 'compare_state_dicts'
 ]
 
 Shape = Tuple[int, ...]
@@ -145,62 +142,3 @@ def compare_state_dicts(
             missing -= keys
     report.missing = [k for k in report.missing if k in missing]
     return report
-
-
-@HOOKS.register_module()
-class CheckpointShapeCheckHook(Hook):
-    """Check every checkpoint the runner loads against the model first.
-
-    Args:
-        on_mismatch (str): ``'auto'`` (default): raise when resuming or
-            testing, warn when training starts from ``load_from``
-            (fine-tuning); ``'error'``: always raise; ``'warn'``: always
-            only log.
-        check_missing (bool): also treat missing/unexpected keys as a
-            mismatch (not only shapes). Defaults to True.
-    """
-
-    priority = 'VERY_HIGH'
-    _MODES = ('auto', 'error', 'warn')
-
-    def __init__(self, on_mismatch: str = 'auto',
-                 check_missing: bool = True) -> None:
-        if on_mismatch not in self._MODES:
-            raise ValueError(f'on_mismatch must be one of {self._MODES}, got '
-                             f'{on_mismatch!r}')
-        self.on_mismatch = on_mismatch
-        self.check_missing = check_missing
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        # imported here: a2mm.models imports this module (import cycle)
-        from a2mm.models.backbones.a2_stages import a2_block_names
-        state = checkpoint.get('state_dict', checkpoint)
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        report = compare_state_dicts(model.state_dict(), state,
-                                     new_blocks=a2_block_names(model))
-        if not self.check_missing:
-            report.missing, report.unexpected = [], []
-        training = not isinstance(runner._train_loop, (dict, type(None)))
-        fine_tuning = training and not runner._resume
-        what = ('resuming' if runner._resume else
-                'fine-tuning from' if fine_tuning else 'testing')
-        source = runner._load_from or 'the latest checkpoint'
-        if report.ok:
-            if report.new_blocks:
-                log = runner.logger.info if fine_tuning else \
-                    runner.logger.warning
-                log(f'the checkpoint ({what} {source}) fits the model; '
-                    f'{report.format()}\n(MMEngine then lists their '
-                    'tensors as "missing keys in source state_dict")')
-            return
-        message = (f'the checkpoint ({what} {source}) does not fit the '
-                   f'model:\n{report.format()}')
-        if self.on_mismatch == 'warn' or (self.on_mismatch == 'auto'
-                                          and fine_tuning):
-            runner.logger.warning(
-                message + '\nthese weights keep their initial values')
-            return
-        raise CheckpointMismatchError(
-            message + '\n(is it the checkpoint of this config? check '
-            'num_classes, in_channels and the A² positions)')

@@ -7,7 +7,7 @@ safetensors file is recognised by its content (an 8-byte header length, then
 a JSON header), whatever its name, and read with safetensors' own loader
 (tensors only, nothing is unpickled). Everything else goes to MMEngine's
 ``CheckpointLoader`` (``torch.load`` under ``weights_only=True`` with the
-allow-list of :mod:`a2mm.engine.checkpoint`), so no file runs code.
+allow-list of :mod:`a2mm.utils.checkpoint.loader`), so no file runs code.
 """
 import os.path as osp
 import struct
