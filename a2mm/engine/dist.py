@@ -1,0 +1,5 @@
+"""Moved to :mod:`a2mm.utils.dist`; this alias keeps ``a2mm.engine.dist``
+working (older configs and docs named it)."""
+from a2mm.utils.dist import setup_cpu_distributed  # noqa: F401
+
+__all__ = ['setup_cpu_distributed']
