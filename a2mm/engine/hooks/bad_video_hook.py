@@ -14,9 +14,17 @@ the hook counts them in the same epoch summary, and at the end of each
 validation and test logs how many of the videos were looped.
 
 Validation and testing: when the loop's dataset has
-``skip_bad_videos=True``, the hook wraps the loop's metrics in
-:class:`SkippedVideosMetric` before the loop starts, so the stand-in samples
-of skipped videos are kept out of the metrics and reported.
+``skip_bad_videos=True``, the hook gives the loop, once, in
+``before_val``/``before_test`` (the loop and its evaluator are built, no
+batch has run), the evaluator :func:`~a2mm.evaluation.skip_stand_ins`
+makes of its own: every metric wrapped in
+:class:`~a2mm.evaluation.SkippedVideosMetric`, so the stand-in samples of
+skipped videos are kept out of the metrics and reported. It logs that it
+did. A config may declare the wrapping itself instead
+(``test_evaluator=dict(type='SkippedVideosMetric', metric=...)``); the hook
+then leaves it as it is.
+
+The metainfo keys read here are :mod:`a2mm.datasets.metainfo_keys`.
 """
 from typing import Any, Dict, Optional, Sequence, Set
 
@@ -26,11 +34,10 @@ from mmengine.dist import all_gather_object, all_reduce
 from mmengine.hooks import Hook
 from mmengine.runner import IterBasedTrainLoop
 
-from ..datasets.robust_video_dataset import (LOOPED_KEY, REPLACED_KEY,
-                                             SKIPPED_KEY)
-from .skipped_videos_metric import SkippedVideosMetric
+from a2mm.datasets import LOOPED_KEY, REPLACED_KEY, SKIPPED_KEY
+from a2mm.evaluation import SkippedVideosMetric, skip_stand_ins
 
-__all__ = ['BadVideoHook', 'dataset_skips_bad_videos', 'enable_skip_bad_videos']
+__all__ = ['BadVideoHook', 'dataset_skips_bad_videos']
 
 
 def dataset_skips_bad_videos(dataset: Any) -> bool:
@@ -42,27 +49,6 @@ def dataset_skips_bad_videos(dataset: Any) -> bool:
         getattr(dataset, 'dataset', None)
     ]
     return any(d is not None and dataset_skips_bad_videos(d) for d in inner)
-
-
-def enable_skip_bad_videos(cfg: Any, loader: str = 'test_dataloader') -> None:
-    """Set ``<loader>.dataset.skip_bad_videos=True`` and make sure the
-    config has a :class:`BadVideoHook` (``tools/test.py
-    --skip-bad-videos``).
-
-    Raises:
-        ValueError: the dataset is not a ``RobustVideoDataset``: MMAction2's
-            ``VideoDataset`` cannot skip a video.
-    """
-    dataset = cfg[loader]['dataset']
-    if dataset.get('type') != 'RobustVideoDataset':
-        raise ValueError(
-            f'{loader}.dataset.type is {dataset.get("type")!r}; skipping bad '
-            "videos needs type='RobustVideoDataset'")
-    dataset['skip_bad_videos'] = True
-    hooks = list(cfg.get('custom_hooks') or [])
-    if not any(h.get('type') == 'BadVideoHook' for h in hooks):
-        hooks.append(dict(type='BadVideoHook'))
-    cfg['custom_hooks'] = hooks
 
 
 @HOOKS.register_module()
@@ -146,20 +132,28 @@ class BadVideoHook(Hook):
 
     # ---------------------------------------------------- validation/test
     @staticmethod
-    def _wrap(loop) -> None:
-        if loop is None or isinstance(loop, dict) or not \
-                dataset_skips_bad_videos(loop.dataloader.dataset):
+    def _skip_stand_ins(runner, loop: Any, what: str) -> None:
+        """Give ``loop`` (a built val/test loop) the evaluator
+        :func:`skip_stand_ins` makes of its own, if its dataset skips bad
+        videos and not all its metrics are wrapped yet (a later pass of
+        the same loop, or a config that declared the wrapping)."""
+        if not dataset_skips_bad_videos(loop.dataloader.dataset):
             return
         metrics = loop.evaluator.metrics
-        for i, metric in enumerate(metrics):
-            if not isinstance(metric, SkippedVideosMetric):
-                metrics[i] = SkippedVideosMetric(metric, report=(i == 0))
+        if all(isinstance(m, SkippedVideosMetric) for m in metrics):
+            return
+        loop.evaluator = skip_stand_ins(loop.evaluator)
+        names = ', '.join(type(m).__name__ for m in metrics)
+        runner.logger.info(
+            f'BadVideoHook: the {what} dataset has skip_bad_videos=True; '
+            f'its metrics ({names}) are wrapped in SkippedVideosMetric, '
+            'which leaves skipped videos out and counts them')
 
     def before_val(self, runner) -> None:
-        self._wrap(runner.val_loop)
+        self._skip_stand_ins(runner, runner.val_loop, 'validation')
 
     def before_test(self, runner) -> None:
-        self._wrap(runner.test_loop)
+        self._skip_stand_ins(runner, runner.test_loop, 'test')
 
     def _count_eval(self, data_batch: Optional[dict]) -> None:
         for sample in (data_batch or {}).get('data_samples', []):

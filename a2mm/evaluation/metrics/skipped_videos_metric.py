@@ -11,21 +11,25 @@ of it, and adds to the metrics ``skipped_videos`` (how many) and
 ``evaluated_videos`` (how many were scored), and logs the skipped paths, so
 a metric is never silently computed on fewer videos.
 
-``BadVideoHook`` wraps the loop's metrics by itself when the dataset skips;
-it can also be written in a config:
-``test_evaluator = dict(type='SkippedVideosMetric',
-metric=dict(type='AccMetric'))``.
+Two ways to use it, with the same result:
+
+* in a config: ``test_evaluator = dict(type='SkippedVideosMetric',
+  metric=dict(type='AccMetric'))``;
+* :func:`skip_stand_ins`, which gives an ``Evaluator`` whose every metric
+  is wrapped (the first one reports). ``BadVideoHook`` calls it once per
+  loop, in ``before_val``/``before_test``, on the loop of a dataset with
+  ``skip_bad_videos=True``, and logs that it did.
 """
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from mmaction.registry import METRICS
-from mmengine.evaluator import BaseMetric
+from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.logging import print_log
 
-from ..datasets.robust_video_dataset import SKIPPED_KEY
+from a2mm.datasets import SKIPPED_KEY
 
-__all__ = ['SkippedVideosMetric']
+__all__ = ['SkippedVideosMetric', 'skip_stand_ins']
 
 
 @METRICS.register_module()
@@ -94,3 +98,20 @@ class SkippedVideosMetric(BaseMetric):
                 logger='current',
                 level=logging.WARNING)
         return metrics
+
+
+def skip_stand_ins(evaluator: Evaluator) -> Evaluator:
+    """An ``Evaluator`` over the metrics of ``evaluator``, each wrapped in a
+    :class:`SkippedVideosMetric` (metrics wrapped already are kept as they
+    are), the first of them reporting ``skipped_videos`` and
+    ``evaluated_videos``; the dataset meta carries over. ``evaluator`` is
+    left unchanged.
+    """
+    wrapped = Evaluator([
+        metric if isinstance(metric, SkippedVideosMetric) else
+        SkippedVideosMetric(metric, report=(i == 0))
+        for i, metric in enumerate(evaluator.metrics)
+    ])
+    if evaluator.dataset_meta is not None:
+        wrapped.dataset_meta = evaluator.dataset_meta
+    return wrapped

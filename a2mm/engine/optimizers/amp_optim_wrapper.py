@@ -28,7 +28,7 @@ from mmengine.device import (is_cuda_available, is_mlu_available,
 from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
-from .amp import amp_autocast, resolve_amp_dtype
+from a2mm.utils.amp import amp_autocast, resolve_amp_dtype
 
 __all__ = ['DeviceAmpOptimWrapper', 'has_accelerator']
 
