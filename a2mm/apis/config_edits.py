@@ -38,9 +38,11 @@ def add_amp_arguments(parser: argparse.ArgumentParser) -> None:
 
 def enable_amp_train(cfg: Any, dtype: str = 'fp16') -> None:
     """Train (and validate) in mixed precision: ``optim_wrapper`` becomes a
-    :class:`DeviceAmpOptimWrapper` with ``dtype``, the validation loop an
-    :class:`AmpValLoop` with the same dtype, and the config gets a
-    :class:`Float32ScoresHook` (``tools/train.py --amp``).
+    :class:`~a2mm.engine.optimizers.DeviceAmpOptimWrapper` with ``dtype``,
+    the validation loop an :class:`~a2mm.engine.runner.AmpValLoop` with the
+    same dtype, and the config gets a
+    :class:`~a2mm.engine.hooks.Float32ScoresHook` (``tools/train.py
+    --amp``).
 
     Args:
         cfg: the training config (edited in place).
@@ -67,8 +69,9 @@ def enable_amp_train(cfg: Any, dtype: str = 'fp16') -> None:
 
 def enable_amp_test(cfg: Any, dtype: str = 'fp16') -> None:
     """Test in mixed precision: ``test_cfg`` becomes an
-    :class:`AmpTestLoop` with ``dtype`` and the config gets a
-    :class:`Float32ScoresHook` (``tools/test.py --amp``).
+    :class:`~a2mm.engine.runner.AmpTestLoop` with ``dtype`` and the config
+    gets a :class:`~a2mm.engine.hooks.Float32ScoresHook` (``tools/test.py
+    --amp``).
 
     Raises:
         ValueError: ``test_cfg`` names another loop type, or a bad dtype.
