@@ -1,7 +1,8 @@
 """Helpers that hold no MMEngine state and import nothing of a2mm but its
 registry: safe checkpoint loading and state-dict reports
 (:mod:`a2mm.utils.checkpoint`, imported here for its side effect of
-registering MMEngine's loader for local paths) and, for the tools,
+registering MMEngine's loader for local paths), the mixed precision dtypes
+and autocast region (:mod:`~a2mm.utils.amp`) and, for the tools,
 :mod:`~a2mm.utils.dist` (distributed runs on CPU),
 :mod:`~a2mm.utils.determinism` (``--deterministic`` on CUDA) and
 :mod:`~a2mm.utils.work_dir_lock` (one training run per work dir), which are

@@ -33,6 +33,6 @@ custom_hooks = [
     dict(type='CheckpointShapeCheckHook'),
     # Mixed precision: MMAction2 calls .numpy() on the head's scores,
     # which fails for bfloat16; this hands it float32 scores
-    # (a2mm/engine/float32_scores_hook.py, docs/train_test.md).
+    # (a2mm/engine/hooks/float32_scores_hook.py, docs/train_test.md).
     dict(type='Float32ScoresHook')
 ]

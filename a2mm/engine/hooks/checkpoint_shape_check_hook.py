@@ -12,11 +12,10 @@ purpose) it logs the table as a warning instead, unless
 ``on_mismatch='error'``. A² blocks the checkpoint lacks entirely are listed
 as new blocks, not as a mismatch.
 """
-from mmaction.registry import HOOKS
+from mmaction.registry import HOOKS, MODELS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from a2mm.models.backbones.a2_stages import a2_block_names
 from a2mm.utils.checkpoint.state_dict_report import (CheckpointMismatchError,
                                                      compare_state_dicts)
 
@@ -51,8 +50,13 @@ class CheckpointShapeCheckHook(Hook):
         state = checkpoint.get('state_dict', checkpoint)
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
+        # the block class through the registry: engine imports nothing of
+        # a2mm.models (docs/architecture.md)
+        a2_block = MODELS.get('A2Block')
+        new_blocks = {name: m.zero_init for name, m in model.named_modules()
+                      if isinstance(m, a2_block)}
         report = compare_state_dicts(model.state_dict(), state,
-                                     new_blocks=a2_block_names(model))
+                                     new_blocks=new_blocks)
         if not self.check_missing:
             report.missing, report.unexpected = [], []
         training = not isinstance(runner._train_loop, (dict, type(None)))
