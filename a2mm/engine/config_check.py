@@ -41,6 +41,8 @@ from mmaction import registry as R
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import DefaultScope, Registry
 
+from a2mm.utils.input_shape import guess_input_shape
+
 __all__ = ['ConfigError', 'check_config']
 
 
@@ -319,14 +321,10 @@ def _check_model(cfg: Config, problems: List[str]) -> None:
         return
     fmt = getattr(getattr(model, 'data_preprocessor', None), 'format_shape',
                   'NCTHW')
-    channels = getattr(backbone, 'in_channels', 3)
-    channels = channels if isinstance(channels, int) else 3
-    if fmt == 'NCTHW':
-        shape: Tuple[int, ...] = (1, channels, _clip_len(cfg), 64, 64)
-    elif fmt == 'NCHW':
-        shape = (1, channels, 64, 64)
-    else:
+    if fmt not in ('NCTHW', 'NCHW'):
         return
+    shape = guess_input_shape(
+        backbone, format_shape=fmt, clip_len=_clip_len(cfg), size=64)
     backbone.eval()
     try:
         with torch.no_grad():

