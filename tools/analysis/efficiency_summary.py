@@ -4,8 +4,9 @@ Prints markdown (for the README): the A²-ResNet-50 vs ResNet-152 image
 classifiers on 224x224 images (the paper's abstract: over 40% fewer
 parameters and fewer FLOPs), then the Kinetics video models against their
 baselines at the Kinetics config's input size. All figures come from
-:func:`a2mm.apis.complexity.measure` (MMEngine's FlopAnalyzer); none is copied from the
-paper, whose table numbers are not confirmed (docs/paper.md)::
+:func:`a2mm.apis.complexity.measure` (MMEngine's FlopAnalyzer); none is
+copied from the paper, whose table numbers are not confirmed
+(docs/paper.md)::
 
     python tools/analysis/efficiency_summary.py [--check]
 
