@@ -131,7 +131,7 @@ def find_output_shapes(backbone: nn.Module, positions: Sequence[str],
                              'choose a sub-module on the forward path')
         if not isinstance(shape, torch.Size) or len(shape) not in (3, 4, 5):
             raise ValueError(
-                f'{position!r} returns {shape}, but an A² block needs a '
+                f'{position!r} returns {shape}, but an inserted block needs a '
                 '(B, C, *spatial) tensor with 1-3 spatial dims')
     return shapes
 

@@ -21,8 +21,8 @@ Parameters: ``phi``, ``theta`` and ``rho`` are 1x1 convolutions, i.e.
 linear maps over channels, stored as one fused ``(m + 2n, C)`` weight
 ``in_proj_weight`` (rows ``[0, m)`` phi, ``[m, m+n)`` theta, ``[m+n, m+2n)``
 rho; :meth:`A2Block.in_proj_parts` returns them) with ``phi_bias`` and
-``rho_bias`` (theta's bias would cancel in the
-softmax over positions); ``out_proj_weight`` (C, m) and ``out_proj_bias``.
+``rho_bias`` (theta's bias would cancel in the softmax over positions);
+``out_proj_weight`` (C, m) and ``out_proj_bias``.
 How the products are ordered and chunked, and why (linear in N, phi applied
 after pooling, the output projection folded into the descriptors, float32
 softmaxes under autocast), is in :mod:`a2mm.models.blocks.a2_attention`.
@@ -162,7 +162,8 @@ class A2Block(nn.Module):
         """Zero the last layer of the residual branch (when ``zero_init``).
 
         Backbones call this again after their own ``init_weights``, which may
-        reset norm layers (timm's ``zero_init_last`` convention)."""
+        reset norm layers (timm's ``zero_init_last`` convention), through
+        :class:`~a2mm.models.backbones.a2_zero_init.A2ZeroInitMixin`."""
         if not self.zero_init:
             return
         with torch.no_grad():
