@@ -135,7 +135,7 @@ def a2_blocks_of(module: nn.Module) -> List[A2Block]:
 def a2_block_names(module: nn.Module) -> Dict[str, bool]:
     """Name of each :class:`A2Block` inside ``module`` -> whether it starts
     as identity (``zero_init``), e.g. ``{'backbone.layer2.1.a2_block':
-    True}``; for :func:`a2mm.engine.state_dict_report.compare_state_dicts`.
+    True}``; for :func:`a2mm.utils.checkpoint.compare_state_dicts`.
     """
     return {name: m.zero_init for name, m in module.named_modules()
             if isinstance(m, A2Block)}
