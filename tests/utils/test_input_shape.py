@@ -3,7 +3,6 @@ measuring run (A2Inserted's dry run, the config check, the FLOP count)."""
 import pytest
 import torch.nn as nn
 
-from a2mm.models.backbones.a2_inserted import default_dry_run_shape
 from a2mm.utils import guess_input_shape
 
 
@@ -59,7 +58,3 @@ def test_without_a_convolution():
 def test_unknown_layout():
     with pytest.raises(ValueError, match="'NCTHW_Heatmap' has no input shape"):
         guess_input_shape(format_shape='NCTHW_Heatmap')
-
-
-def test_the_dry_run_name_is_the_same_function():
-    assert default_dry_run_shape is guess_input_shape
