@@ -1,16 +1,18 @@
 """Step 4 of :func:`~.check.check_config`: build the model, each part
 alone first so that an error names the part; then a dry forward of the
-backbone on a tiny input (its shape guessed from the data preprocessor's
-``format_shape`` and the pipeline's ``clip_len``) gives its output
-channels, compared with ``cls_head.in_channels``."""
+backbone on a tiny input (:func:`a2mm.utils.guess_input_shape` from the
+data preprocessor's ``format_shape``, the pipeline's ``clip_len`` and
+64x64) gives its output channels, compared with ``cls_head.in_channels``.
+"""
 import traceback
-from typing import List, Tuple
+from typing import List
 
 import torch
 from mmaction import registry as R
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from a2mm.utils.input_shape import guess_input_shape
 from .errors import ConfigError
 
 __all__ = ['check_model']
@@ -61,14 +63,10 @@ def check_model(cfg: Config, problems: List[str]) -> None:
         return
     fmt = getattr(getattr(model, 'data_preprocessor', None), 'format_shape',
                   'NCTHW')
-    channels = getattr(backbone, 'in_channels', 3)
-    channels = channels if isinstance(channels, int) else 3
-    if fmt == 'NCTHW':
-        shape: Tuple[int, ...] = (1, channels, _clip_len(cfg), 64, 64)
-    elif fmt == 'NCHW':
-        shape = (1, channels, 64, 64)
-    else:
+    if fmt not in ('NCTHW', 'NCHW'):
         return
+    shape = guess_input_shape(
+        backbone, format_shape=fmt, clip_len=_clip_len(cfg), size=64)
     backbone.eval()
     try:
         with torch.no_grad():
