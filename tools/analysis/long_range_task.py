@@ -63,11 +63,12 @@ class TinyNet(nn.Module):
 
     def __init__(self, with_a2: bool, channels: int = 16) -> None:
         super().__init__()
-        import a2mm  # noqa: F401
-        from a2mm.models import A2Block
+        import a2mm  # noqa: F401  (registers A2Block)
+        from mmaction.registry import MODELS
         self.conv1 = nn.Conv3d(3, channels, 3, padding=1)
         self.conv2 = nn.Conv3d(channels, channels, 3, padding=1)
-        self.a2 = A2Block(channels) if with_a2 else nn.Identity()
+        self.a2 = (MODELS.build(dict(type='A2Block', in_channels=channels))
+                   if with_a2 else nn.Identity())
         self.conv3 = nn.Conv3d(channels, channels, 1)
         self.fc = nn.Linear(channels, 2)
 
