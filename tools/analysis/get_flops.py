@@ -32,6 +32,7 @@ from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import a2mm  # noqa: E402,F401  (registers a2mm's modules)
+from a2mm.apis.export import ScoresWrapper  # noqa: E402
 from mmaction.registry import MODELS  # noqa: E402
 
 IMAGE_SIZE = 224  # ImageNet single centre crop (docs/paper.md)
@@ -52,17 +53,6 @@ def baddbmm_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
     batch, rows, inner = get_shape(inputs[1])
     cols = get_shape(inputs[2])[-1]
     return batch * rows * inner * cols
-
-
-class _Scores(nn.Module):
-    """Recognizer from raw input to class scores (no data preprocessor)."""
-
-    def __init__(self, recognizer: nn.Module) -> None:
-        super().__init__()
-        self.recognizer = recognizer
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.recognizer(inputs, mode='tensor', stage='head')
 
 
 def _find(pipeline: Sequence[dict], type_name: str) -> Optional[dict]:
@@ -114,7 +104,8 @@ def measure(config: str,
     full_shape = input_shape_of(cfg, shape)
     model = build_model(cfg)
     params = parameter_count(model)['']
-    analyzer = FlopAnalyzer(_Scores(model), (torch.zeros(full_shape), ))
+    analyzer = FlopAnalyzer(ScoresWrapper(model),
+                            (torch.zeros(full_shape), ))
     analyzer.set_op_handle('aten::baddbmm', baddbmm_flop_jit)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
