@@ -17,8 +17,8 @@ from a2mm.engine.amp import (enable_amp_test, enable_amp_train,
 from a2mm.engine.amp_optim_wrapper import (DeviceAmpOptimWrapper,
                                            has_accelerator)
 from a2mm.engine.float32_scores_hook import Float32ScoresHook, to_float32
-from tests.data.tiny_a2 import (CONFIG, config_value, fix_head_scores,
-                                labelled_sample)
+from tests.helpers.configs import CONFIG, config_value
+from tests.helpers.models import fix_head_scores, labelled_sample
 
 NUM_CLASSES = config_value('model.cls_head.num_classes')
 # Head biases with a clear winner: the model predicts class 3 for any clip.

@@ -56,8 +56,18 @@ def errors(cfg, mode='train'):
 
 
 def test_valid_config_passes():
-    check_config(tiny_config())
-    check_config(tiny_config(), 'test')
+    for mode in ('train', 'test'):
+        cfg = tiny_config()
+        model = cfg.model.to_dict()
+        pipeline = cfg.train_dataloader.dataset.to_dict()['pipeline']
+        check_config(cfg, mode)
+        # the check built and ran the model without touching what it checked
+        assert cfg.model.to_dict() == model
+        assert cfg.train_dataloader.dataset.to_dict()['pipeline'] == pipeline
+        # not vacuous: the same config with one typo is refused
+        cfg.model.cls_head.type = 'I3dHead'
+        with pytest.raises(ConfigError, match="'I3DHead'"):
+            check_config(cfg, mode)
 
 
 @pytest.mark.parametrize('key, bad, expected', [

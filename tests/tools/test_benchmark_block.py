@@ -3,7 +3,7 @@ real run is a benchmark, not a test)."""
 import pytest
 import torch
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 bench = load_tool('tools/analysis/benchmark_block.py')
 

@@ -3,7 +3,7 @@ reports speed ratios and memory (the real run is a benchmark, not a test)."""
 import pytest
 import torch
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 benchmark = load_tool('tools/analysis/benchmark_models.py')
 

@@ -2,7 +2,7 @@
 claim fails (fed made-up measurements; the real run is a benchmark)."""
 import sys
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 summary = load_tool('tools/analysis/efficiency_summary.py')
 Complexity = sys.modules['get_flops'].Complexity

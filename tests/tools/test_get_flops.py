@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'tools' / 'analysis' / 'get_flops.py'
