@@ -85,6 +85,9 @@ def test_init_model_loads_a_partial_match_with_a_warning(tmp_path,
 
 
 def test_label_map(tmp_path):
+    # one implementation: the datasets' label-file rule
+    from a2mm.datasets import load_label_map as datasets_load_label_map
+    assert load_label_map is datasets_load_label_map
     path = tmp_path / 'labels.txt'
     path.write_text('walk\n run \n\n')
     assert load_label_map(path) == ['walk', 'run']
