@@ -1,7 +1,8 @@
 """a2mm: double attention networks (A²-Nets) for MMAction2.
 
-Importing this package registers every a2mm module in MMAction2's registries,
-so a config needs only
+Importing this package registers every a2mm module in MMAction2's registries
+(and loads nothing else: no demo, plotting or video-writing code), so a
+config needs only
 ``custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)``,
 and makes ``_base_ = ['mmaction::...']`` and ``['a2mm::...']`` resolve
 (:mod:`a2mm.compat`).
@@ -22,10 +23,15 @@ with warnings.catch_warnings():
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     import mmaction.models  # noqa: F401  (fills MMAction2's registries)
 
-from . import engine  # noqa: F401  (safe checkpoint loading, hooks)
-from . import datasets  # noqa: F401  (RobustVideoDataset)
+# the layers bottom-up (docs/architecture.md)
+from . import utils  # noqa: F401  (safe checkpoint loading)
 from .models import *  # noqa: F401,F403
-from . import apis  # noqa: F401,E402  (inference and attention-map helpers)
+from . import datasets  # noqa: F401  (RobustVideoDataset)
+from . import evaluation  # noqa: F401  (SkippedVideosMetric)
+from . import engine  # noqa: F401  (hooks, AMP loops and optim wrapper)
+# its names load their modules on first use: no plotting, cv2 or ONNX code
+# here (tests/test_import.py)
+from . import apis  # noqa: F401,E402
 from .version import __version__
 
 __all__ = ['__version__']

@@ -1,12 +1,28 @@
 """Fixtures shared by the whole suite; the helpers they are built from are
 in ``tests/helpers/`` (``from tests.helpers.data import ...``)."""
+import copy
 import os.path as osp
-from typing import Callable
+from typing import Callable, Tuple
 
 import pytest
+from mmengine.registry import DefaultScope
 
-from tests.helpers.configs import CONFIG
+from tests.helpers.configs import CONFIG, write_flops_configs
 from tests.helpers.data import write_gradient_video
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_scope():
+    """Each test starts with the default scope the previous one found.
+
+    A runner sets MMEngine's default scope for the whole process (e.g. to
+    ``mmengine`` for a runner built without ``default_scope``), and
+    registries then build from that scope's registry: a test that builds
+    ``AccMetric`` outside a runner would pass or fail by test order.
+    """
+    saved = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture(scope='session')
@@ -14,6 +30,14 @@ def tiny_config() -> str:
     """Path of the tiny A² recognizer config
     (``tests/data/configs/tiny_a2_recognizer.py``)."""
     return CONFIG
+
+
+@pytest.fixture
+def tiny_configs(tmp_path) -> Tuple[str, str]:
+    """``(plain, a2)``: model-only configs of a small ResNet3d and of the
+    same with one A² block, in ``tmp_path``
+    (:func:`tests.helpers.configs.write_flops_configs`)."""
+    return write_flops_configs(tmp_path)
 
 
 @pytest.fixture(scope='session')

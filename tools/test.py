@@ -20,10 +20,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from a2mm.engine import setup_cpu_distributed  # noqa: E402
-from a2mm.engine.amp import add_amp_arguments, enable_amp_test  # noqa: E402
-from a2mm.engine.bad_video_hook import enable_skip_bad_videos  # noqa: E402
-from a2mm.engine.config_check import check_config  # noqa: E402
+from a2mm.apis.config_check import check_config  # noqa: E402
+from a2mm.apis.config_edits import (add_amp_arguments,  # noqa: E402
+                                    enable_amp_test, enable_skip_bad_videos,
+                                    link_num_classes)
+from a2mm.utils import setup_cpu_distributed  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -117,6 +118,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    link_num_classes(cfg)  # labels checked against the head when parsed
     check_config(cfg, 'test')  # before any data is read (robustness.md)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)

@@ -21,13 +21,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from a2mm.engine import setup_cpu_distributed  # noqa: E402
-from a2mm.engine.amp import add_amp_arguments, enable_amp_train  # noqa: E402
-from a2mm.engine.config_check import check_config  # noqa: E402
-from a2mm.engine.determinism import (prepare_cuda_determinism,  # noqa: E402
-                                     relax_cuda_determinism)
-from a2mm.engine.work_dir_lock import (launcher_rank,  # noqa: E402
-                                       lock_work_dir)
+from a2mm.apis.config_check import check_config  # noqa: E402
+from a2mm.apis.config_edits import (add_amp_arguments,  # noqa: E402
+                                    enable_amp_train, link_num_classes)
+from a2mm.utils import setup_cpu_distributed  # noqa: E402
+from a2mm.utils.determinism import (prepare_cuda_determinism,  # noqa: E402
+                                    relax_cuda_determinism)
+from a2mm.utils.work_dir_lock import launcher_rank, lock_work_dir  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -122,6 +122,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    link_num_classes(cfg)  # labels checked against the head when parsed
     check_config(cfg, 'train')  # before any data is read (robustness.md)
     # one run per work dir, held until this process ends (robustness.md)
     lock_work_dir(cfg.work_dir, rank=launcher_rank(args.launcher))

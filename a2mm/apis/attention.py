@@ -11,8 +11,8 @@ For a block input ``X`` with ``N`` positions (A2Block's equations, see
   descriptors).
 
 The maps are recomputed here from the block's input, captured by a forward
-pre-hook, and the block's public parameters: rows ``[m, m+n)`` of
-``in_proj_weight`` are theta, rows ``[m+n, m+2n)`` rho, plus ``rho_bias``
+pre-hook, and the block's public parameters: the theta and rho rows of
+``in_proj_weight`` (:meth:`A2Block.in_proj_parts`), plus ``rho_bias``
 (theta's bias would cancel in the softmax over positions). The block's own
 forward is not touched, so the model's output is unchanged.
 """
@@ -65,11 +65,10 @@ def a2_attention_maps(block: A2Block, x: torch.Tensor) -> AttentionMaps:
     if channels != block.in_channels:
         raise ValueError(f'A2Block expects {block.in_channels} input '
                          f'channels, got input shape {tuple(x.shape)}')
-    m = block.descriptor_channels
-    weight = block.in_proj_weight.float()  # (m+2n, C)
+    parts = block.in_proj_parts()
     x_cn = x.float().reshape(batch, channels, -1)  # (B, C, N)
-    theta = torch.matmul(weight[m:m + n], x_cn)  # (B, n, N)
-    rho = torch.matmul(weight[m + n:m + 2 * n], x_cn)  # (B, n, N)
+    theta = torch.matmul(parts.theta.float(), x_cn)  # (B, n, N)
+    rho = torch.matmul(parts.rho.float(), x_cn)  # (B, n, N)
     rho = rho + block.rho_bias.float()[:, None]
     gather = F.softmax(theta, dim=-1)  # over the N positions
     dist = F.softmax(rho, dim=1)  # over the n descriptors
@@ -94,7 +93,7 @@ class AttentionRecorder(AbstractContextManager):
 
         with AttentionRecorder(model) as rec:
             model.test_step(data)
-        rec.maps['backbone.layer3.1.a2']  # AttentionMaps, (B, n, T, H, W)
+        rec.maps['backbone.layer3.1.a2_block']  # AttentionMaps (B, n, T, H, W)
 
     Args:
         model: any module containing :class:`A2Block` s.

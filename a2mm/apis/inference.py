@@ -21,13 +21,10 @@ from mmengine.logging import MMLogger
 
 from a2mm.datasets.annotation import load_label_map
 from a2mm.datasets.video_files import VIDEO_EXTENSIONS, is_video_file
-from a2mm.engine.checkpoint import load_checkpoint_file
-from a2mm.engine.state_dict_report import (CheckpointMismatchError,
-                                           StateDictReport,
-                                           compare_state_dicts)
 from a2mm.models.backbones.a2_stages import a2_block_names
-from a2mm.models.backbones.weights_file import (is_safetensors,
-                                                read_state_dict)
+from a2mm.utils.checkpoint import (CheckpointMismatchError, StateDictReport,
+                                   compare_state_dicts, is_safetensors,
+                                   load_checkpoint_file, read_state_dict)
 
 if TYPE_CHECKING:
     from .onnx_inference import OnnxRecognizer
@@ -55,7 +52,7 @@ def init_model(config: Union[str, Path, Config],
     ``Config.fromfile`` imports the config's ``custom_imports`` (e.g.
     ``['a2mm']``), so a2mm configs need nothing else. The checkpoint
     (``.pth``, or ``.safetensors``) is read by
-    :func:`a2mm.engine.checkpoint.load_checkpoint_file` and compared with
+    :func:`a2mm.utils.checkpoint.load_checkpoint_file` and compared with
     the model first (:func:`load_weights`): one that fits none of the
     model's weights is refused, a partial fit is loaded with a warning
     that lists the missing, unexpected and wrong-shape keys. A² blocks that
@@ -77,7 +74,7 @@ def init_model(config: Union[str, Path, Config],
     Raises:
         CheckpointMismatchError: the checkpoint holds no weight of the
             model (message: the mismatch table).
-        a2mm.engine.checkpoint.CheckpointLoadError: the file is refused.
+        a2mm.utils.checkpoint.CheckpointLoadError: the file is refused.
     """
     config = load_config(config, cfg_options)
     state_dict = None

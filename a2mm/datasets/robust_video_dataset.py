@@ -21,13 +21,13 @@ Why a subclass, and why these three methods only:
   training sample by a random other one (at most ``max_bad_retries`` in a
   row) and, in test mode, either raises (default) or, with
   ``skip_bad_videos=True``, hands out a stand-in sample tagged with the
-  skipped path, which :class:`~a2mm.engine.SkippedVideosMetric` leaves out
-  of the metrics and reports (any number of bad videos, in a row or not).
+  skipped path, which :class:`~a2mm.evaluation.SkippedVideosMetric` leaves
+  out of the metrics and reports (any number of bad videos, in a row or not).
 
 A video shorter than one clip (:mod:`.clip_span`) is used as MMAction2
 uses it (``SampleFrames`` loops it) and tagged ``looped_video``, so that
-:class:`~a2mm.engine.BadVideoHook` counts them; ``loop_short_videos=False``
-makes such videos bad instead. Every sample carries its video path as
+:class:`~a2mm.engine.hooks.BadVideoHook` counts them;
+``loop_short_videos=False`` makes such videos bad instead. Every sample carries its video path as
 ``filename`` in its metainfo (``tools/test.py --dump`` rows name their
 video).
 
@@ -37,8 +37,9 @@ Everything else (metainfo, serialisation, ``multi_class`` one-hot labels,
 Bad and looped samples are reported through the data, not through the log of the
 worker process that met them: the returned sample's ``data_samples``
 carries ``replaced_videos`` (training) or ``skipped_video`` (testing) in its
-metainfo, and :class:`~a2mm.engine.BadVideoHook` logs them in the main
-process, each path once, with a count per epoch.
+metainfo (keys: :mod:`.metainfo_keys`), and
+:class:`~a2mm.engine.hooks.BadVideoHook` logs them in the main process, each
+path once, with a count per epoch.
 """
 import logging
 import os.path as osp
@@ -53,16 +54,10 @@ from .annotation import (decode_text, duplicate_lines, parse_video_list,
                          read_class_names)
 from .clip_span import pipeline_clip_span
 from .container_check import container_problem
+from .metainfo_keys import FILENAME_KEY, LOOPED_KEY, REPLACED_KEY, SKIPPED_KEY
 from .video_errors import BadVideoError, describe_failure, frames_problem
 
 __all__ = ['RobustVideoDataset']
-
-# metainfo keys of the returned samples (read by BadVideoHook,
-# SkippedVideosMetric and the dumped predictions)
-REPLACED_KEY = 'replaced_videos'
-SKIPPED_KEY = 'skipped_video'
-LOOPED_KEY = 'looped_video'
-FILENAME_KEY = 'filename'
 
 
 @DATASETS.register_module()
@@ -78,8 +73,9 @@ class RobustVideoDataset(VideoDataset):
             that cannot be loaded raises :class:`BadVideoError` naming the
             file, its annotation line and the cause. True: it is left out of
             the evaluation and reported (needs
-            :class:`~a2mm.engine.BadVideoHook`, which wraps the metrics),
-            however many there are. Training always replaces bad samples.
+            :class:`~a2mm.engine.hooks.BadVideoHook`, which wraps the
+            metrics in :class:`~a2mm.evaluation.SkippedVideosMetric`, or
+            that metric in the config), however many there are. Training always replaces bad samples.
         max_bad_retries (int): training: how many bad videos in a row one
             sample may meet before giving up with an error (a list where
             most files are bad usually means a wrong ``data_prefix``).
@@ -88,8 +84,8 @@ class RobustVideoDataset(VideoDataset):
             one clip spans (``(clip_len - 1) * frame_interval + 1`` of the
             pipeline's ``SampleFrames``) is used, its frames looped by
             ``SampleFrames`` as in MMAction2, and counted by
-            :class:`~a2mm.engine.BadVideoHook`. False: such a video is bad
-            (replaced in training; an error, or skipped, in testing).
+            :class:`~a2mm.engine.hooks.BadVideoHook`. False: such a video is
+            bad (replaced in training; an error, or skipped, in testing).
             Defaults to True.
         min_frames (int): videos with fewer frames are always bad.
             Defaults to 1 (any decodable video is used).

@@ -9,7 +9,7 @@ custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)
 
 # backend='nccl' is the GPU default; tools/train.py and tools/test.py switch
 # it to 'gloo' by themselves when CUDA is not available
-# (a2mm.engine.dist.setup_cpu_distributed), so the same config runs under
+# (a2mm.utils.dist.setup_cpu_distributed), so the same config runs under
 # `torchrun` on a CPU-only machine.
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -33,6 +33,6 @@ custom_hooks = [
     dict(type='CheckpointShapeCheckHook'),
     # Mixed precision: MMAction2 calls .numpy() on the head's scores,
     # which fails for bfloat16; this hands it float32 scores
-    # (a2mm/engine/float32_scores_hook.py, docs/train_test.md).
+    # (a2mm/engine/hooks/float32_scores_hook.py, docs/train_test.md).
     dict(type='Float32ScoresHook')
 ]

@@ -49,7 +49,7 @@ def test_init_model_refuses_a_checkpoint_of_another_model(tmp_path,
                                                           tiny_config):
     """No weight fits: refused with the table, instead of predicting from
     random weights with one log line."""
-    from a2mm.engine.state_dict_report import CheckpointMismatchError
+    from a2mm.utils.checkpoint import CheckpointMismatchError
     path = str(tmp_path / 'other.pth')
     torch.save({'state_dict': {'fc.weight': torch.zeros(2, 2)}}, path)
     with pytest.raises(CheckpointMismatchError) as info:

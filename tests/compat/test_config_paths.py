@@ -71,7 +71,7 @@ def test_a2mm_base_is_the_same_config_as_the_file(tmp_path):
 
 
 def test_child_of_an_external_base_passes_check_config(tmp_path):
-    from a2mm.engine.config_check import check_config
+    from a2mm.apis.config_check import check_config
     (tmp_path / 'my_exp.py').write_text(
         "_base_ = ['a2mm::a2_r50_kinetics.py']\n")
     cfg = Config.fromfile(str(tmp_path / 'my_exp.py'))

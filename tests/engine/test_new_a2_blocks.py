@@ -15,10 +15,9 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
 from a2mm.apis import init_model
-from a2mm.engine.state_dict_report import (CheckpointMismatchError,
-                                           CheckpointShapeCheckHook,
-                                           compare_state_dicts)
+from a2mm.engine.hooks import CheckpointShapeCheckHook
 from a2mm.models.backbones.a2_stages import a2_blocks_of
+from a2mm.utils.checkpoint import CheckpointMismatchError, compare_state_dicts
 from tests.helpers.configs import dataloader_override
 from tests.helpers.data import make_videos
 from tests.helpers.models import save_checkpoint

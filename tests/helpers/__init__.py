@@ -5,9 +5,10 @@ Fixtures built from them live in ``tests/conftest.py``.
 - :mod:`~tests.helpers.data`: videos (all written by the package's one
   writer, :func:`a2mm.datasets.digit_clips.write_video`), annotation lists,
   label maps, and videos broken on purpose;
-- :mod:`~tests.helpers.configs`: the tiny A² recognizer config and configs
-  for runs on tiny generated data;
-- :mod:`~tests.helpers.models`: checkpoints and heads with known scores;
+- :mod:`~tests.helpers.configs`: the tiny A² recognizer config, configs
+  for runs on tiny generated data, and model-only configs for FLOPs;
+- :mod:`~tests.helpers.models`: checkpoints, heads with known scores, and
+  compiled-versus-eager training steps;
 - :mod:`~tests.helpers.tools`: the repository root, scripts under
   ``tools/`` loaded as modules or run as subprocesses;
 - :mod:`~tests.helpers.hostile_checkpoints`: a corpus of hostile and broken

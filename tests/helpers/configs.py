@@ -3,12 +3,29 @@
 ``configs/embedded/a2_tiny_embedded.py`` on tiny generated data, and a
 complete runner config for the fault-tolerance tests."""
 import os.path as osp
+from typing import Tuple
 
 from tests.helpers.data import NUM_CLASSES, make_videos
 from tests.helpers.tools import REPO
 
 #: the tiny A² recognizer of the API and tool tests
 CONFIG = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_a2_recognizer.py')
+
+#: a model-only config (no data) of a small 3D ResNet-50 for the FLOPs
+#: tests: ``{type}`` is ``'ResNet3d'`` or ``'A2ResNet3d'``, ``{extra}`` more
+#: backbone arguments (e.g. ``a2=(0, 1, 0)``)
+FLOPS_CONFIG = """
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='{type}', depth=50, stage_blocks=(1, 1, 1), num_stages=3,
+        base_channels=8, out_indices=(2, ), spatial_strides=(1, 2, 2),
+        temporal_strides=(1, 1, 1), dilations=(1, 1, 1), pretrained=None,
+        {extra}),
+    cls_head=dict(type='I3DHead', num_classes=5, in_channels=128),
+    data_preprocessor=dict(type='ActionDataPreprocessor',
+                           format_shape='NCTHW'))
+"""
 
 
 def config_value(key: str):
@@ -125,3 +142,19 @@ def tiny_recognizer_config(work_dir: str, root: str, train_list: str,
         randomness=dict(seed=0),
         env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo')),
         log_level='INFO')
+
+
+def write_flops_configs(folder) -> Tuple[str, str]:
+    """Write :data:`FLOPS_CONFIG` as ``plain.py`` (ResNet3d) and ``a2.py``
+    (A2ResNet3d with one A² block, ``a2=(0, 1, 0)``) in ``folder``.
+
+    Returns:
+        (plain config path, A² config path)
+    """
+    plain = osp.join(str(folder), 'plain.py')
+    a2 = osp.join(str(folder), 'a2.py')
+    with open(plain, 'w') as f:
+        f.write(FLOPS_CONFIG.format(type='ResNet3d', extra=''))
+    with open(a2, 'w') as f:
+        f.write(FLOPS_CONFIG.format(type='A2ResNet3d', extra='a2=(0, 1, 0)'))
+    return plain, a2

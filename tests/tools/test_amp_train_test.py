@@ -11,7 +11,7 @@ import torch
 
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
 from a2mm.apis.inference import class_scores
-from a2mm.engine.amp_optim_wrapper import has_accelerator
+from a2mm.engine.optimizers import has_accelerator
 from tests.helpers.configs import write_tiny_config
 from tests.helpers.data import NUM_CLASSES
 from tests.helpers.tools import run_tool

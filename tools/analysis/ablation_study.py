@@ -21,7 +21,7 @@ study continues where it stopped. The data (``tools/data/
 make_long_range_dataset.py``, seeded) are generated first when missing.
 
 Written to ``--out-dir``: ``ablation.md`` (table: top-1 mean ± std over
-seeds, parameters, GFLOPs of one clip (``tools/analysis/get_flops.py``,
+seeds, parameters, GFLOPs of one clip (:mod:`a2mm.apis.complexity`,
 MMEngine's FlopAnalyzer), training s/iter and test clips/s from the runs'
 own logs, peak resident memory of the training process, and the wall time
 and load of the machine during the study), ``ablation.csv`` (the same, with
@@ -40,12 +40,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from statistics import mean, stdev
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from get_flops import measure  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
+from mmengine.logging import MMLogger
+from mmengine.utils import ProgressBar
 
+from a2mm.apis.complexity import measure
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs', 'ablations', 'mini')
 
 

@@ -75,12 +75,13 @@ class ContextBlock3d(nn.Module):
 
 def build(name: str, channels: int, impl: str = 'auto') -> nn.Module:
     """The module ``name``; ``impl`` is A2Block's training pass."""
-    import a2mm  # noqa: F401
+    import a2mm  # noqa: F401  (registers A2Block)
+    from mmaction.registry import MODELS
     from mmcv.cnn import NonLocal3d
 
-    from a2mm.models import A2Block
     if name == 'A2Block':
-        block = A2Block(channels, impl=impl)
+        block = MODELS.build(
+            dict(type='A2Block', in_channels=channels, impl=impl))
         nn.init.normal_(block.out_proj_weight, std=0.01)  # not identity
         return block
     if name == 'NonLocal3d':

@@ -2,7 +2,8 @@
 
 Default: the A²-ResNet-50 Kinetics model against the I3D ResNet-50 and the
 non-local I3D ResNet-50 baselines, at the Kinetics config's input size (one
-clip of ``clip_len`` x crop from its val pipeline, see get_flops.py)::
+clip of ``clip_len`` x crop from its val pipeline, see
+:func:`a2mm.apis.complexity.input_shape_of`)::
 
     python tools/analysis/benchmark_models.py [CONFIG ...] [--batch 1]
         [--iters 3] [--shape T H W] [--threads 1] [--device cuda]
@@ -54,8 +55,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from get_flops import build_model, input_shape_of  # noqa: E402
+from a2mm.apis.complexity import build_model, input_shape_of
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 AMP_DTYPES = {None: None, 'fp16': torch.float16, 'bf16': torch.bfloat16}

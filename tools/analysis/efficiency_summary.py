@@ -4,8 +4,9 @@ Prints markdown (for the README): the A²-ResNet-50 vs ResNet-152 image
 classifiers on 224x224 images (the paper's abstract: over 40% fewer
 parameters and fewer FLOPs), then the Kinetics video models against their
 baselines at the Kinetics config's input size. All figures come from
-``get_flops.measure`` (MMEngine's FlopAnalyzer); none is copied from the
-paper, whose table numbers are not confirmed (docs/paper.md)::
+:func:`a2mm.apis.complexity.measure` (MMEngine's FlopAnalyzer); none is
+copied from the paper, whose table numbers are not confirmed
+(docs/paper.md)::
 
     python tools/analysis/efficiency_summary.py [--check]
 
@@ -16,8 +17,7 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from get_flops import Complexity, measure  # noqa: E402
+from a2mm.apis.complexity import Complexity, measure
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 IMAGE_MODELS = {

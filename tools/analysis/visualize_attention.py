@@ -11,7 +11,7 @@ Example::
 
     python tools/analysis/visualize_attention.py \\
         configs/a2_r50_kinetics.py work_dirs/a2_r50_kinetics/best.pth \\
-        demo.mp4 --out attention.png --blocks backbone.layer3.1.a2 \\
+        demo.mp4 --out attention.png --blocks backbone.layer3.1.a2_block \\
         --descriptors 4 --max-frames 8
 """
 import argparse

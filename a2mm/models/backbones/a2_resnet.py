@@ -6,13 +6,11 @@ Paper: Y. Chen et al., "A²-Nets: Double Attention Networks", NeurIPS 2018
 ImageNet-1k. Extends MMAction2's 2D ``ResNet``; ``a2=`` / ``a2_cfg=`` work
 as in :class:`~a2mm.models.backbones.A2ResNet3d`.
 """
-from typing import Dict, Optional
-
 from mmaction.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmengine.logging import MMLogger
 
 from a2mm.registry import register_model
-from .a2_stages import A2Flags, A2ResidualMixin, A2StagesMixin
+from .a2_stages import A2ResidualMixin, A2StagesMixin, a2_arch_settings
 from .checkpoint_report import load_checkpoint_with_report
 
 __all__ = ['A2ResNet', 'A2BasicBlock', 'A2Bottleneck']
@@ -55,22 +53,10 @@ class A2ResNet(A2StagesMixin, ResNet):
     did not match.
     """
 
-    arch_settings = {
-        18: (A2BasicBlock, (2, 2, 2, 2)),
-        34: (A2BasicBlock, (3, 4, 6, 3)),
-        50: (A2Bottleneck, (3, 4, 6, 3)),
-        101: (A2Bottleneck, (3, 4, 23, 3)),
-        152: (A2Bottleneck, (3, 8, 36, 3)),
-    }
-
-    def __init__(self,
-                 *args,
-                 a2: A2Flags = 0,
-                 a2_cfg: Optional[Dict] = None,
-                 **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # ResNet's stage i has 64 * 2**i planes (mmaction resnet.py).
-        self._add_a2(a2, a2_cfg, 64)
+    arch_settings = a2_arch_settings(ResNet.arch_settings, {
+        BasicBlock: A2BasicBlock,
+        Bottleneck: A2Bottleneck
+    })
 
     def init_weights(self) -> None:
         """Initialise as ``ResNet``, keeping A² blocks at identity unless a
@@ -79,5 +65,4 @@ class A2ResNet(A2StagesMixin, ResNet):
             load_checkpoint_with_report(self, self.pretrained,
                                         MMLogger.get_current_instance())
             return
-        super().init_weights()
-        self._zero_init_a2()
+        super().init_weights()  # then the A² blocks back to identity

@@ -6,14 +6,14 @@ plus randomly initialised A² blocks. Extends MMAction2's ``ResNet3d``: every
 argument of ``ResNet3d`` works unchanged; ``a2=`` / ``a2_cfg=`` mirror
 ``non_local=`` / ``non_local_cfg=``.
 """
-from typing import Dict, Optional
+from typing import Optional
 
 from mmaction.models.backbones.resnet3d import (BasicBlock3d, Bottleneck3d,
                                                 ResNet3d)
 from mmengine.logging import MMLogger
 
 from a2mm.registry import register_model
-from .a2_stages import A2Flags, A2ResidualMixin, A2StagesMixin
+from .a2_stages import A2ResidualMixin, A2StagesMixin, a2_arch_settings
 from .checkpoint_report import load_checkpoint_with_report
 from .inflate2d import inflate_2d_weights
 
@@ -68,21 +68,10 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
       blocks missing from it stay identity.
     """
 
-    arch_settings = {
-        18: (A2BasicBlock3d, (2, 2, 2, 2)),
-        34: (A2BasicBlock3d, (3, 4, 6, 3)),
-        50: (A2Bottleneck3d, (3, 4, 6, 3)),
-        101: (A2Bottleneck3d, (3, 4, 23, 3)),
-        152: (A2Bottleneck3d, (3, 8, 36, 3)),
-    }
-
-    def __init__(self,
-                 *args,
-                 a2: A2Flags = 0,
-                 a2_cfg: Optional[Dict] = None,
-                 **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._add_a2(a2, a2_cfg, self.base_channels)
+    arch_settings = a2_arch_settings(ResNet3d.arch_settings, {
+        BasicBlock3d: A2BasicBlock3d,
+        Bottleneck3d: A2Bottleneck3d
+    })
 
     def init_weights(self, pretrained: Optional[str] = None) -> None:
         """Initialise as ``ResNet3d`` does, keeping A² blocks at identity
@@ -93,8 +82,7 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
             logger = MMLogger.get_current_instance()
             load_checkpoint_with_report(self, self.pretrained, logger)
             return
-        super().init_weights()
-        self._zero_init_a2()
+        super().init_weights()  # then the A² blocks back to identity
 
     def inflate_weights(self, logger: MMLogger) -> None:
         """Inflate the 2D ResNet checkpoint ``self.pretrained``.

@@ -19,10 +19,12 @@ import torch
 import torch.nn as nn
 
 from a2mm.models.blocks import A2Block
+from .a2_zero_init import A2ZeroInitMixin
 
 __all__ = [
     'A2_PLACEMENTS', 'A2ResidualMixin', 'A2StagesMixin', 'A2Flags',
-    'expand_a2_flags', 'add_a2_blocks', 'a2_blocks_of', 'a2_block_names'
+    'expand_a2_flags', 'add_a2_blocks', 'a2_blocks_of', 'a2_block_names',
+    'a2_arch_settings'
 ]
 
 A2Flags = Union[str, int, Sequence[Union[int, Sequence[int]]]]
@@ -133,17 +135,41 @@ def a2_blocks_of(module: nn.Module) -> List[A2Block]:
 def a2_block_names(module: nn.Module) -> Dict[str, bool]:
     """Name of each :class:`A2Block` inside ``module`` -> whether it starts
     as identity (``zero_init``), e.g. ``{'backbone.layer2.1.a2_block':
-    True}``; for :func:`a2mm.engine.state_dict_report.compare_state_dicts`.
+    True}``; for :func:`a2mm.utils.checkpoint.compare_state_dicts`.
     """
     return {name: m.zero_init for name, m in module.named_modules()
             if isinstance(m, A2Block)}
 
 
-class A2StagesMixin:
+def a2_arch_settings(arch_settings: Dict[int, Tuple[type, Tuple[int, ...]]],
+                     a2_variants: Dict[type, type]
+                     ) -> Dict[int, Tuple[type, Tuple[int, ...]]]:
+    """A parent backbone's ``arch_settings`` (depth -> (residual block class,
+    blocks per stage)) with each block class replaced by its A² variant
+    (``a2_variants``: class -> the class that mixes in
+    :class:`A2ResidualMixin`)."""
+    return {depth: (a2_variants[block], stage_blocks)
+            for depth, (block, stage_blocks) in arch_settings.items()}
+
+
+class A2StagesMixin(A2ZeroInitMixin):
     """``a2=`` / ``a2_cfg=`` for a ResNet-style backbone (``stage_blocks``,
     ``res_layers``, ``block.expansion``, stage ``i`` with
     ``base_channels * 2**i`` planes), used by ``A2ResNet3d`` and
-    ``A2ResNet`` after their parent's ``__init__``."""
+    ``A2ResNet``: the parent's ``__init__`` (every other argument), then the
+    A² blocks; its ``init_weights``
+    (:class:`~a2mm.models.backbones.a2_zero_init.A2ZeroInitMixin`) puts the
+    A² blocks back to identity after the parent's."""
+
+    def __init__(self,
+                 *args,
+                 a2: A2Flags = 0,
+                 a2_cfg: Optional[Dict] = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # MMAction2's 2D ResNet has no base_channels: its stage i has
+        # 64 * 2**i planes (mmaction resnet.py).
+        self._add_a2(a2, a2_cfg, getattr(self, 'base_channels', 64))
 
     def _add_a2(self, a2: A2Flags, a2_cfg: Optional[Dict],
                 base_channels: int) -> None:
@@ -160,9 +186,3 @@ class A2StagesMixin:
     def a2_blocks(self) -> nn.ModuleList:
         """The A² blocks, in order (a view; they live in the res blocks)."""
         return nn.ModuleList(a2_blocks_of(self))
-
-    def _zero_init_a2(self) -> None:
-        """Back to identity after the parent's init (which may reset the
-        A² blocks' norm layers)."""
-        for block in a2_blocks_of(self):
-            block.zero_init_last()

@@ -14,23 +14,21 @@ which only knows ``non_local=``::
         block=dict(type='ContextBlock3d', ratio=1 / 4))
 
 Each block is built with ``in_channels`` = the channels of its sub-module's
-output (found by the dry run of ``A2Inserted``, on the ``meta`` device) and
-runs on that output through a forward hook.
+output (found by a dry run on the ``meta`` device) and runs on that output
+through a forward hook (:mod:`a2mm.models.backbones.insertion`).
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
-import torch.nn as nn
 from mmaction.registry import MODELS
-from mmengine.model import BaseModule
 
 from a2mm.registry import register_model
-from .a2_inserted import _ApplyA2, default_dry_run_shape, find_output_shapes
+from .insertion import InsertedBackbone
 
 __all__ = ['BlockInserted']
 
 
 @register_model
-class BlockInserted(BaseModule):
+class BlockInserted(InsertedBackbone):
     """Any registered backbone with a registered block after named
     sub-modules.
 
@@ -41,7 +39,7 @@ class BlockInserted(BaseModule):
         positions (list[str]): names of sub-modules (as in
             ``named_modules()``, e.g. ``'layer2.1'``) after which a block
             runs; a wrong name raises
-            :class:`~a2mm.models.backbones.a2_inserted.UnknownPositionError`
+            :class:`~a2mm.models.backbones.insertion.UnknownPositionError`
             listing valid ones.
         block (dict): config of the block, without ``in_channels`` (found
             by the dry run), e.g. ``dict(type='ContextBlock3d', ratio=0.25)``.
@@ -60,36 +58,14 @@ class BlockInserted(BaseModule):
                  block: Dict,
                  dry_run_shape: Optional[Sequence[int]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
         if not isinstance(block, dict) or 'type' not in block:
             raise ValueError(f"block must be a config dict with a 'type', "
                              f'got {block!r}')
         if 'in_channels' in block:
             raise ValueError('block must not set in_channels: it is found by '
                              f'the dry run (got block={block!r})')
-        self.backbone = MODELS.build(backbone)
-        self.positions: List[str] = list(positions) \
-            if not isinstance(positions, str) else positions
-        shape = dry_run_shape or default_dry_run_shape(self.backbone)
-        shapes = find_output_shapes(self.backbone, self.positions, shape)
-        modules = dict(self.backbone.named_modules())
-        self.blocks = nn.ModuleDict()
-        for position in self.positions:
-            key = position.replace('.', '-')
-            self.blocks[key] = MODELS.build(
-                dict(block, in_channels=shapes[position][1]))
-            # the hook only calls the module it holds; any block works
-            modules[position].register_forward_hook(_ApplyA2(
-                self.blocks[key]))
-
-    def __getattr__(self, name: str):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name == 'backbone':
-                raise
-            return getattr(super().__getattr__('backbone'), name)
-
-    def forward(self, *args, **kwargs):
-        """The wrapped backbone's forward; the blocks run through hooks."""
-        return self.backbone(*args, **kwargs)
+        super().__init__(backbone, positions, init_cfg=init_cfg)
+        # the hook only calls the module it holds; any block works
+        self.blocks = self.insert_blocks(
+            lambda channels: MODELS.build(dict(block, in_channels=channels)),
+            dry_run_shape)

@@ -4,7 +4,7 @@ MMEngine's ``load_checkpoint(strict=False)`` logs one long line of keys and
 raises on a shape mismatch. A user who adds or moves A² blocks needs to see
 which weights stayed at their initialisation (missing), which checkpoint
 weights were dropped (unexpected) and which had the wrong shape; the
-comparison is :func:`a2mm.engine.state_dict_report.compare_state_dicts`,
+comparison is :func:`a2mm.utils.checkpoint.compare_state_dicts`,
 the same table the runner's checkpoint hook prints.
 """
 import re
@@ -13,10 +13,9 @@ from typing import Optional, Sequence, Tuple
 import torch.nn as nn
 from mmengine.logging import MMLogger
 
-from a2mm.engine.state_dict_report import (StateDictReport,
-                                           compare_state_dicts)
+from a2mm.utils.checkpoint import (StateDictReport, compare_state_dicts,
+                                   read_state_dict)
 from .a2_stages import a2_block_names
-from .weights_file import read_state_dict
 
 __all__ = ['load_checkpoint_with_report']
 

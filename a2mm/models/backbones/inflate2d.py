@@ -31,7 +31,7 @@ from mmaction.models.backbones.resnet3d import ResNet3d
 from mmcv.cnn import ConvModule
 from mmengine.logging import MMLogger
 
-from .weights_file import read_state_dict
+from a2mm.utils.checkpoint import read_state_dict
 
 __all__ = ['resnet2d_names', 'check_2d_state_dict', 'inflate_2d_weights']
 
@@ -134,7 +134,7 @@ def inflate_2d_weights(model: ResNet3d, filename: str,
         model: a ``ResNet3d`` (or subclass) whose ResNet layout matches the
             checkpoint's (same depth and widths).
         filename: ``.pth`` or ``.safetensors`` file (see
-            :func:`~a2mm.models.backbones.weights_file.read_state_dict`).
+            :func:`~a2mm.utils.checkpoint.read_state_dict`).
         logger: receives one line with what was inflated and what was not.
 
     Returns:

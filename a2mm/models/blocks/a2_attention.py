@@ -25,35 +25,73 @@ Per position that is 2n*C (theta, rho) + n*C (pooling) + n*C (distribution)
 multiply-adds, against (m + 2n)*C + m*n + m*n + m*C for the products in the
 order written. No N x N tensor ever exists.
 
-Two implementations of the same equations:
+Two training passes compute the same equations; ``impl=`` names them:
 
-* :func:`a2_attention_plain`: ordinary autograd ops; used for inference,
-  tracing/export, under ``torch.compile``, and for training on GPUs (fewer,
-  larger kernels, which matters more there than memory traffic).
-* :class:`_A2AttentionFunction`: forward and backward written by hand, used
-  for training in eager mode on the CPU. Both passes walk the positions in
-  chunks: the gather softmax is computed online (running max, as in
-  FlashAttention), the backward reuses one chunk-sized buffer and fuses the
-  three contributions to dX into one product, and only X and (T, R) are kept
-  for the backward.
+* ``'autograd'``, :func:`a2_attention_autograd`: ordinary autograd ops; used
+  for inference, tracing/export, under ``torch.compile``, and for training
+  on GPUs (fewer, larger kernels, which matters more there than memory
+  traffic).
+* ``'chunked'``, :func:`a2_attention_chunked`: forward and backward written
+  by hand, used for training in eager mode on the CPU. Both directions walk
+  the positions in chunks: the gather softmax is computed online (running
+  max, as in FlashAttention), the backward reuses one chunk-sized buffer and
+  fuses the three contributions to dX into one product, and only X and
+  (T, R) are kept for the backward.
+
+The fused input weight ``w_in`` (m+2n, C) holds phi, theta and rho in that
+row order; :func:`in_proj_parts` is the one place that slices it.
 
 Both run the N-sized products with C on one side in ``low`` (the autocast
 dtype) and everything else (softmaxes, the pooling into U, the small
 products) in at least float32.
 """
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
-    'a2_attention', 'a2_attention_plain', 'check_impl', 'training_pass',
-    'IMPLS'
+    'a2_attention', 'a2_attention_autograd', 'a2_attention_chunked',
+    'a2_attention_plain', 'InProjParts', 'in_proj_parts', 'check_impl',
+    'training_pass', 'IMPLS'
 ]
 
 #: ways of computing a training pass, see :func:`a2_attention`
 IMPLS = ('auto', 'chunked', 'autograd')
+
+
+class InProjParts(NamedTuple):
+    """The row blocks of the fused input weight ``w_in`` (m+2n, C), as views
+    (no copy): ``phi`` rows ``[0, m)``, ``theta_rho`` rows ``[m, m+2n)``
+    (theta then rho, applied as one product)."""
+    phi: Tensor  # (m, C)
+    theta_rho: Tensor  # (2n, C)
+
+    @property
+    def theta(self) -> Tensor:
+        """(n, C): rows ``[m, m+n)`` of ``w_in``."""
+        return self.theta_rho[:self.theta_rho.shape[0] // 2]
+
+    @property
+    def rho(self) -> Tensor:
+        """(n, C): rows ``[m+n, m+2n)`` of ``w_in``."""
+        return self.theta_rho[self.theta_rho.shape[0] // 2:]
+
+
+def in_proj_parts(w_in: Tensor, *, m: int, n: int) -> InProjParts:
+    """Split the fused input weight ``w_in`` (m+2n, C) into its phi and
+    theta/rho rows (see :class:`InProjParts`).
+
+    Raises:
+        ValueError: ``w_in`` does not have m+2n rows (e.g. m and n swapped
+            with m != n).
+    """
+    if not torch.jit.is_tracing() and w_in.shape[0] != m + 2 * n:
+        raise ValueError(
+            f'w_in must have m + 2n = {m} + 2*{n} = {m + 2 * n} rows '
+            f'(phi, theta, rho), got shape {tuple(w_in.shape)}')
+    return InProjParts(phi=w_in[:m], theta_rho=w_in[m:])
 
 
 def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -61,21 +99,23 @@ def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.promote_types(dtype, torch.float32)
 
 
-def a2_attention_plain(x: Tensor, w_in: Tensor, phi_bias: Tensor,
-                       rho_bias: Tensor, w_out: Tensor, out_bias: Tensor,
-                       m: int, n: int, low: torch.dtype,
-                       residual: bool) -> Tensor:
-    """Reference implementation with autograd ops. x: (B, C, N)."""
+def a2_attention_autograd(x: Tensor, *, w_in: Tensor, phi_bias: Tensor,
+                          rho_bias: Tensor, w_out: Tensor, out_bias: Tensor,
+                          m: int, n: int, low: torch.dtype,
+                          residual: bool) -> Tensor:
+    """The ``'autograd'`` pass: the equations as autograd ops.
+    x: (B, C, N); arguments as for :func:`a2_attention`."""
     batch = x.shape[0]
     acc = _acc_dtype(low)
+    parts = in_proj_parts(w_in, m=m, n=n)
     with torch.autocast(x.device.type, enabled=False):
-        proj = torch.bmm(w_in[m:].to(low).expand(batch, -1, -1),
+        proj = torch.bmm(parts.theta_rho.to(low).expand(batch, -1, -1),
                          x.to(low))  # (B, 2n, N)
         theta, rho = proj.split((n, n), dim=1)
         gather = F.softmax(theta.to(acc), dim=-1)  # S: (B, n, N)
         pooled = torch.bmm(x.to(acc), gather.transpose(1, 2))  # U: (B, C, n)
         desc = torch.baddbmm(phi_bias.to(acc)[:, None],
-                             _batched(w_in[:m], acc, batch), pooled)  # G
+                             _batched(parts.phi, acc, batch), pooled)  # G
         out_desc = torch.baddbmm(out_bias.to(acc)[:, None],
                                  _batched(w_out, acc, batch), desc)
         out_desc = out_desc.to(low)  # D: (B, C, n)
@@ -83,6 +123,10 @@ def a2_attention_plain(x: Tensor, w_in: Tensor, phi_bias: Tensor,
         if residual:
             return torch.baddbmm(x, out_desc, dist.to(low))  # (B, C, N)
         return torch.bmm(out_desc, dist.to(low))  # (B, C, N)
+
+
+#: the ``'autograd'`` pass's earlier name, kept for existing imports
+a2_attention_plain = a2_attention_autograd
 
 
 def _batched(weight: Tensor, dtype: torch.dtype, batch: int) -> Tensor:
@@ -107,8 +151,10 @@ def _softmax_descriptors(rho: Tensor, bias: Tensor) -> Tensor:
     return dist.div_(dist.sum(dim=1, keepdim=True))
 
 
-class _A2AttentionFunction(torch.autograd.Function):
-    """Chunked forward and hand-written backward of :func:`a2_attention`."""
+class _A2AttentionChunked(torch.autograd.Function):
+    """The ``'chunked'`` pass as an autograd Function (positional arguments,
+    as ``apply`` takes them); call it through :func:`a2_attention_chunked`.
+    """
 
     @staticmethod
     def forward(ctx, x: Tensor, w_in: Tensor, phi_bias: Tensor,
@@ -117,9 +163,10 @@ class _A2AttentionFunction(torch.autograd.Function):
                 residual: bool) -> Tensor:
         batch, channels, num_pos = x.shape
         acc = _acc_dtype(low)
+        parts = in_proj_parts(w_in, m=m, n=n)
         with torch.autocast(x.device.type, enabled=False):
             x_low = x.to(low)
-            w_tr = w_in[m:].to(low).expand(batch, -1, -1)  # (B, 2n, C)
+            w_tr = parts.theta_rho.to(low).expand(batch, -1, -1)  # (B, 2n, C)
             proj = x.new_empty((batch, 2 * n, num_pos), dtype=low)
             # Pass 1: theta and rho, and U = X S^T with an online softmax.
             pooled = x.new_zeros((batch, channels, n), dtype=acc)
@@ -143,7 +190,7 @@ class _A2AttentionFunction(torch.autograd.Function):
                 run_max = new_max
             pooled.div_(denom.transpose(1, 2))  # U: (B, C, n)
             desc = torch.baddbmm(phi_bias.to(acc)[:, None],
-                                 _batched(w_in[:m], acc, batch), pooled)
+                                 _batched(parts.phi, acc, batch), pooled)
             # G: (B, m, n)
             out_desc = torch.baddbmm(out_bias.to(acc)[:, None],
                                      _batched(w_out, acc, batch), desc)
@@ -177,6 +224,7 @@ class _A2AttentionFunction(torch.autograd.Function):
         low = ctx.low
         acc = _acc_dtype(low)
         batch, channels, num_pos = x.shape
+        parts = in_proj_parts(w_in, m=m, n=n)
         with torch.autocast(x.device.type, enabled=False):
             grad_out = grad_out.to(low)
             x_low = x.to(low)
@@ -199,7 +247,7 @@ class _A2AttentionFunction(torch.autograd.Function):
             grad_phi_bias = grad_desc.sum(dim=(0, 2))  # (m,)
             grad_w_phi = torch.bmm(grad_desc,
                                    pooled.transpose(1, 2)).sum(0)  # (m, C)
-            grad_pooled = torch.bmm(_batched(w_in[:m].t(), acc, batch),
+            grad_pooled = torch.bmm(_batched(parts.phi.t(), acc, batch),
                                     grad_desc)  # dU: (B, C, n)
             # dS = dU^T X; sum_N S * dS per gather map = sum_C dU * U.
             s_dot = (grad_pooled * pooled).sum(dim=1)[..., None]  # (B, n, 1)
@@ -208,7 +256,7 @@ class _A2AttentionFunction(torch.autograd.Function):
             # dX = dY + W_theta^T dT + W_rho^T dR + dU S: one product with
             # [W_theta; W_rho; dU^T]^T on [dT; dR; S].
             w_cat_t = torch.cat(
-                [w_in[m:].to(low).expand(batch, -1, -1),
+                [parts.theta_rho.to(low).expand(batch, -1, -1),
                  grad_pooled_t.to(low)], dim=1).transpose(1, 2)  # (B,C,3n)
 
             # Pass 2: [dT; dR; S] per chunk in one reused buffer.
@@ -253,6 +301,17 @@ class _A2AttentionFunction(torch.autograd.Function):
                 None, None, None, None, None)
 
 
+def a2_attention_chunked(x: Tensor, *, w_in: Tensor, phi_bias: Tensor,
+                         rho_bias: Tensor, w_out: Tensor, out_bias: Tensor,
+                         m: int, n: int, chunk: int, low: torch.dtype,
+                         residual: bool) -> Tensor:
+    """The ``'chunked'`` pass: forward and backward written by hand, over
+    chunks of at most ``chunk`` positions. x: (B, C, N); arguments as for
+    :func:`a2_attention`."""
+    return _A2AttentionChunked.apply(x, w_in, phi_bias, rho_bias, w_out,
+                                     out_bias, m, n, chunk, low, residual)
+
+
 def _is_compiling() -> bool:
     """Whether torch.compile is tracing (``torch.compiler.is_compiling``
     appeared in torch 2.3; torch 2.1 and 2.2 have the dynamo one)."""
@@ -277,6 +336,7 @@ def training_pass(impl: str, device_type: str) -> str:
 
 
 def a2_attention(x: Tensor,
+                 *,
                  w_in: Tensor,
                  phi_bias: Tensor,
                  rho_bias: Tensor,
@@ -290,30 +350,39 @@ def a2_attention(x: Tensor,
                  impl: str = 'auto') -> Tensor:
     """Double attention on ``x`` (B, C, N); returns (B, C, N).
 
+    Everything after ``x`` is keyword-only: ``m`` and ``n`` (and the three
+    biases) have the same type and, often, the same size.
+
     Args:
         x: the input, positions flattened.
-        w_in: (m+2n, C) fused phi/theta/rho weights; phi_bias (m,);
-            rho_bias (n,).
-        w_out: (C, m) output projection; out_bias (C,).
-        m, n: descriptor size and number of descriptors.
-        chunk: positions per chunk in the hand-written path.
+        w_in: (m+2n, C) fused phi/theta/rho weights (rows in that order, see
+            :func:`in_proj_parts`).
+        phi_bias: (m,) bias of phi.
+        rho_bias: (n,) bias of rho.
+        w_out: (C, m) output projection.
+        out_bias: (C,) bias of the output projection.
+        m: size of each descriptor (rows of phi).
+        n: number of descriptors (rows of theta and of rho).
+        chunk: at most this many positions per chunk in the ``'chunked'``
+            pass.
         low: dtype of the two N-sized products (the autocast dtype).
         residual: return ``x + Y`` (in x's dtype) instead of ``Y`` (in low).
         impl: the training pass (gradients needed): ``'chunked'``
-            (:class:`_A2AttentionFunction`), ``'autograd'``
-            (:func:`a2_attention_plain`), or ``'auto'``: chunked on the CPU,
-            where it is faster and leaner, autograd on other devices, where
-            the chunked pass's extra small kernels cost more in launches
-            than its saved memory traffic wins.
+            (:func:`a2_attention_chunked`), ``'autograd'``
+            (:func:`a2_attention_autograd`), or ``'auto'``: chunked on the
+            CPU, where it is faster and leaner, autograd on other devices,
+            where the chunked pass's extra small kernels cost more in
+            launches than its saved memory traffic wins.
     """
     # Equal chunks of at most `chunk` positions (4096 on 6272 positions would
     # leave a ragged 2176; two of 3136 run at a better GEMM shape).
     chunk = -(-x.shape[-1] // -(-x.shape[-1] // chunk))
     grad_needed = torch.is_grad_enabled() and (
         x.requires_grad or w_in.requires_grad)
+    common = dict(w_in=w_in, phi_bias=phi_bias, rho_bias=rho_bias,
+                  w_out=w_out, out_bias=out_bias, m=m, n=n, low=low,
+                  residual=residual)
     if (not grad_needed or training_pass(impl, x.device.type) != 'chunked'
             or _is_compiling() or torch.jit.is_tracing()):
-        return a2_attention_plain(x, w_in, phi_bias, rho_bias, w_out,
-                                  out_bias, m, n, low, residual)
-    return _A2AttentionFunction.apply(x, w_in, phi_bias, rho_bias, w_out,
-                                      out_bias, m, n, chunk, low, residual)
+        return a2_attention_autograd(x, **common)
+    return a2_attention_chunked(x, chunk=chunk, **common)

@@ -20,8 +20,9 @@ a clip, ``H*W`` for an image, ``L`` for a sequence):
 Parameters: ``phi``, ``theta`` and ``rho`` are 1x1 convolutions, i.e.
 linear maps over channels, stored as one fused ``(m + 2n, C)`` weight
 ``in_proj_weight`` (rows ``[0, m)`` phi, ``[m, m+n)`` theta, ``[m+n, m+2n)``
-rho) with ``phi_bias`` and ``rho_bias`` (theta's bias would cancel in the
-softmax over positions); ``out_proj_weight`` (C, m) and ``out_proj_bias``.
+rho; :meth:`A2Block.in_proj_parts` returns them) with ``phi_bias`` and
+``rho_bias`` (theta's bias would cancel in the softmax over positions);
+``out_proj_weight`` (C, m) and ``out_proj_bias``.
 How the products are ordered and chunked, and why (linear in N, phi applied
 after pooling, the output projection folded into the descriptors, float32
 softmaxes under autocast), is in :mod:`a2mm.models.blocks.a2_attention`.
@@ -34,7 +35,7 @@ import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 
 from a2mm.registry import register_model
-from .a2_attention import a2_attention, check_impl
+from .a2_attention import InProjParts, a2_attention, check_impl, in_proj_parts
 
 __all__ = ['A2Block']
 
@@ -73,7 +74,7 @@ class A2Block(nn.Module):
             the faster on GPUs, where the block's small products are
             launch-bound (measured in README.md). ``'auto'``: chunked
             on the CPU, autograd elsewhere. Inference, tracing, export and
-            ``torch.compile`` always use the autograd ops. Default:
+            ``torch.compile`` always use the ``'autograd'`` pass. Default:
             ``'auto'``.
     """
 
@@ -113,7 +114,7 @@ class A2Block(nn.Module):
         self.impl = impl
 
         # phi, theta and rho fused: rows [0, m) are phi, [m, m+n) theta,
-        # [m+n, m+2n) rho.
+        # [m+n, m+2n) rho (see in_proj_parts).
         # theta needs no bias: a constant per gather map cancels in the
         # softmax over positions.
         self.in_proj_weight = nn.Parameter(torch.empty(m + 2 * n, in_channels))
@@ -133,6 +134,13 @@ class A2Block(nn.Module):
         """The norm layer after the output projection, or None."""
         return None if self.norm_name is None else getattr(
             self, self.norm_name)
+
+    def in_proj_parts(self) -> InProjParts:
+        """The phi, theta and rho rows of ``in_proj_weight``, as views:
+        ``.phi`` (m, C), ``.theta`` (n, C), ``.rho`` (n, C) and
+        ``.theta_rho`` (2n, C)."""
+        return in_proj_parts(self.in_proj_weight, m=self.descriptor_channels,
+                             n=self.num_descriptors)
 
     def init_weights(self) -> None:
         """Kaiming-uniform input projections (PyTorch's default for a 1x1
@@ -154,7 +162,8 @@ class A2Block(nn.Module):
         """Zero the last layer of the residual branch (when ``zero_init``).
 
         Backbones call this again after their own ``init_weights``, which may
-        reset norm layers (timm's ``zero_init_last`` convention)."""
+        reset norm layers (timm's ``zero_init_last`` convention), through
+        :class:`~a2mm.models.backbones.a2_zero_init.A2ZeroInitMixin`."""
         if not self.zero_init:
             return
         with torch.no_grad():
@@ -189,11 +198,19 @@ class A2Block(nn.Module):
         x_cn = x.reshape(batch, channels, -1)  # (B, C, N)
         low = _autocast_dtype(x.device.type) or x.dtype
         residual = self.norm is None and low == x.dtype
-        y = a2_attention(x_cn, self.in_proj_weight, self.phi_bias,
-                         self.rho_bias, self.out_proj_weight,
-                         self.out_proj_bias, self.descriptor_channels,
-                         self.num_descriptors, self.chunk_size, low,
-                         residual, self.impl)  # (B, C, N)
+        y = a2_attention(
+            x_cn,
+            w_in=self.in_proj_weight,
+            phi_bias=self.phi_bias,
+            rho_bias=self.rho_bias,
+            w_out=self.out_proj_weight,
+            out_bias=self.out_proj_bias,
+            m=self.descriptor_channels,
+            n=self.num_descriptors,
+            chunk=self.chunk_size,
+            low=low,
+            residual=residual,
+            impl=self.impl)  # (B, C, N)
         if residual:
             # x + Y written in one pass; keep the input's memory format.
             return y.reshape(x.shape).to(

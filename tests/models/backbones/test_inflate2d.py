@@ -11,8 +11,7 @@ from safetensors.torch import save_file
 import a2mm  # noqa: F401  (registers A2ResNet3d)
 from a2mm.models.backbones.a2_stages import a2_blocks_of
 from a2mm.models.backbones.inflate2d import inflate_2d_weights
-from a2mm.models.backbones.weights_file import (is_safetensors,
-                                                read_state_dict)
+from a2mm.utils.checkpoint.weights_file import is_safetensors, read_state_dict
 
 # a ResNet-50 layout (bottlenecks) at a sixteenth of the width, 2 blocks a
 # stage, as in test_a2_resnet3d.py

@@ -7,18 +7,20 @@ from mmcv.cnn import build_plugin_layer
 
 import a2mm  # noqa: F401  (registers A2Block)
 from a2mm.models import A2Block
-from a2mm.models.blocks.a2_attention import (_A2AttentionFunction,
-                                             a2_attention_plain,
-                                             training_pass)
+from a2mm.models.blocks import a2_attention as operator
+from a2mm.models.blocks.a2_attention import (a2_attention,
+                                             a2_attention_autograd,
+                                             a2_attention_chunked,
+                                             in_proj_parts, training_pass)
 from a2mm.registry import MODELS
+from tests.helpers.models import check_compiled_matches_eager
 
 
 def naive_a2(block: A2Block, x: torch.Tensor) -> torch.Tensor:
     """The block written straight from the equations, one sample and one
     equation at a time, with three separate 1x1 projections."""
-    m, n = block.descriptor_channels, block.num_descriptors
-    w = block.in_proj_weight
-    w_phi, w_theta, w_rho = w[:m], w[m:m + n], w[m + n:]
+    parts = block.in_proj_parts()
+    w_phi, w_theta, w_rho = parts.phi, parts.theta, parts.rho
     outs = []
     for xb in x:  # xb: (C, *spatial)
         X = xb.reshape(xb.shape[0], -1)  # (C, N)
@@ -49,29 +51,39 @@ SHAPES = [(2, 16, 11), (2, 16, 5, 7), (2, 16, 3, 4, 5)]
 
 @pytest.fixture
 def chunked_calls(monkeypatch):
-    """Count the calls of the chunked training pass (the autograd ops
-    compute the result instead, so the caller still gets one)."""
+    """Count the calls of the chunked training pass (the autograd pass
+    computes the result instead, so the caller still gets one)."""
     calls = []
-    monkeypatch.setattr(_A2AttentionFunction, 'apply',
-                        lambda *a: calls.append(1) or a2_attention_plain(
-                            a[0], *a[1:8], a[9], a[10]))
+
+    def autograd_instead(x, *, chunk, **kwargs):
+        calls.append(1)
+        return a2_attention_autograd(x, **kwargs)
+
+    monkeypatch.setattr(operator, 'a2_attention_chunked', autograd_instead)
     return calls
 
 
-def check_chunked_matches_plain(block, x, chunk, residual, rtol, atol):
-    """The chunked pass and the autograd ops agree, outputs and all
+def operator_kwargs(block: A2Block, x: torch.Tensor, residual: bool) -> dict:
+    """The block's parameters and sizes as a2_attention's keywords."""
+    return dict(w_in=block.in_proj_weight, phi_bias=block.phi_bias,
+                rho_bias=block.rho_bias, w_out=block.out_proj_weight,
+                out_bias=block.out_proj_bias, m=block.descriptor_channels,
+                n=block.num_descriptors, low=x.dtype, residual=residual)
+
+
+def check_chunked_matches_autograd(block, x, chunk, residual, rtol, atol):
+    """The chunked pass and the autograd pass agree, outputs and all
     gradients (input and the five parameters)."""
     params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
               block.out_proj_weight, block.out_proj_bias]
-    args = (block.descriptor_channels, block.num_descriptors)
-    fused = _A2AttentionFunction.apply(x, *params, *args, chunk, x.dtype,
-                                       residual)
-    plain = a2_attention_plain(x, *params, *args, x.dtype, residual)
-    torch.testing.assert_close(fused, plain)
-    grad = torch.randn_like(fused)
-    g_fused = torch.autograd.grad(fused, [x] + params, grad)
-    g_plain = torch.autograd.grad(plain, [x] + params, grad)
-    for a, b in zip(g_fused, g_plain):
+    kwargs = operator_kwargs(block, x, residual)
+    chunked = a2_attention_chunked(x, chunk=chunk, **kwargs)
+    autograd = a2_attention_autograd(x, **kwargs)
+    torch.testing.assert_close(chunked, autograd)
+    grad = torch.randn_like(chunked)
+    g_chunked = torch.autograd.grad(chunked, [x] + params, grad)
+    g_autograd = torch.autograd.grad(autograd, [x] + params, grad)
+    for a, b in zip(g_chunked, g_autograd):
         torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
 
 
@@ -92,6 +104,34 @@ def test_unequal_m_n_contracts_the_right_index(m, n):
                               num_descriptors=n)).double()
     x = torch.randn(2, 8, 3, 4, 5, dtype=torch.float64)
     torch.testing.assert_close(block(x), naive_a2(block, x))
+
+
+def test_in_proj_parts_are_the_documented_rows():
+    """phi rows [0, m), theta [m, m+n), rho [m+n, m+2n) of the fused weight
+    (the checkpoint layout), as views of it."""
+    block = randomize(A2Block(8, descriptor_channels=3, num_descriptors=2))
+    w = block.in_proj_weight
+    parts = block.in_proj_parts()
+    for part, rows in ((parts.phi, w[:3]), (parts.theta, w[3:5]),
+                       (parts.rho, w[5:7]), (parts.theta_rho, w[3:7])):
+        assert torch.equal(part, rows)
+        assert part.data_ptr() == rows.data_ptr()  # a view, not a copy
+
+
+def test_in_proj_parts_refuses_swapped_sizes():
+    w_in = torch.zeros(3 + 2 * 2, 8)  # m=3, n=2
+    with pytest.raises(ValueError, match='m \\+ 2n = 2 \\+ 2\\*3 = 8 rows'):
+        in_proj_parts(w_in, m=2, n=3)
+
+
+def test_operator_takes_everything_after_x_by_keyword():
+    block = randomize(A2Block(8))
+    x = torch.randn(1, 8, 6)
+    kwargs = operator_kwargs(block, x, residual=True)
+    with pytest.raises(TypeError):
+        a2_attention(x, *kwargs.values(), 4096)
+    torch.testing.assert_close(a2_attention(x, chunk=4096, **kwargs),
+                               block(x), rtol=0, atol=0)
 
 
 def test_defaults_follow_paper():
@@ -264,13 +304,13 @@ def test_torch_compile_fullgraph():
 
 @pytest.mark.parametrize('residual', [True, False])
 @pytest.mark.parametrize('chunk', [1000, 16, 7])
-def test_fused_path_matches_plain_path(residual, chunk):
+def test_chunked_pass_matches_autograd_pass(residual, chunk):
     block = randomize(A2Block(12, descriptor_channels=4, num_descriptors=5))
     x = torch.randn(3, 12, 40, requires_grad=True)
-    check_chunked_matches_plain(block, x, chunk, residual, 1e-4, 1e-5)
+    check_chunked_matches_autograd(block, x, chunk, residual, 1e-4, 1e-5)
 
 
-def test_training_uses_fused_path_and_inference_the_plain_one(
+def test_training_uses_chunked_pass_and_inference_the_autograd_one(
         chunked_calls):
     block = A2Block(8)
     x = torch.randn(1, 8, 4)
@@ -335,10 +375,10 @@ def test_cuda_matches_naive_reference_with_grads(impl, chunk_size):
 
 @cuda
 @pytest.mark.parametrize('residual', [True, False])
-def test_cuda_fused_path_matches_plain_path(residual):
+def test_cuda_chunked_pass_matches_autograd_pass(residual):
     block = randomize(A2Block(64)).cuda()
     x = torch.randn(2, 64, 4000, device='cuda', requires_grad=True)
-    check_chunked_matches_plain(block, x, 1024, residual, 1e-3, 1e-4)
+    check_chunked_matches_autograd(block, x, 1024, residual, 1e-3, 1e-4)
 
 
 @cuda
@@ -422,7 +462,7 @@ def test_impl_autograd_matches_chunked():
 
 
 @cuda
-def test_cuda_auto_trains_with_autograd_ops(chunked_calls):
+def test_cuda_auto_trains_with_autograd_pass(chunked_calls):
     x = torch.randn(1, 8, 4, device='cuda', requires_grad=True)
     A2Block(8).cuda()(x)
     assert chunked_calls == []
@@ -430,45 +470,14 @@ def test_cuda_auto_trains_with_autograd_ops(chunked_calls):
     assert chunked_calls == [1]
 
 
-def grads_of_step(module: torch.nn.Module, x: torch.Tensor):
-    """Output, dL/dx and dL/dparams of one training step with a loss that
-    weights every output element differently."""
-    x = x.detach().requires_grad_()
-    out = module(x)
-    weight = torch.linspace(-1, 1, out.numel()).reshape(out.shape)
-    (out * weight).sum().backward()
-    grads = {'x': x.grad}
-    for name, p in module.named_parameters():
-        grads[name.replace('_orig_mod.', '')] = p.grad
-        p.grad = None
-    return out.detach(), grads
-
-
-def check_compiled_matches_eager(module, x, backend, atol):
-    """torch.compile (whole graph, no break) gives the eager training
-    step's output and gradients; the chunked pass runs only eagerly."""
-    out, grads = grads_of_step(module, x)
-    compiled = torch.compile(module, backend=backend, fullgraph=True)
-    out_c, grads_c = grads_of_step(compiled, x)
-    torch.testing.assert_close(out_c, out, atol=atol, rtol=1e-4)
-    assert grads_c.keys() == grads.keys()
-    # float noise scales with the largest gradient: a bias before a
-    # train-mode BN has a zero gradient, computed as noise of that size
-    scale = max(float(g.abs().max()) for g in grads.values())
-    assert scale > 0
-    for key in grads:
-        torch.testing.assert_close(grads_c[key], grads[key],
-                                   atol=atol * scale, rtol=1e-4, msg=key)
-
-
 @pytest.mark.parametrize('norm_cfg', [None, dict(type='BN3d')])
 @pytest.mark.parametrize('impl', ['chunked', 'autograd'])
 def test_compiled_training_step_matches_eager(impl, norm_cfg, monkeypatch):
     """Dynamo and AOTAutograd (the graphs inductor receives, without code
     generation), for both training passes."""
-    calls, chunked = [], _A2AttentionFunction.apply
-    monkeypatch.setattr(_A2AttentionFunction, 'apply',
-                        lambda *a: calls.append(1) or chunked(*a))
+    calls, chunked = [], operator.a2_attention_chunked
+    monkeypatch.setattr(operator, 'a2_attention_chunked',
+                        lambda *a, **k: calls.append(1) or chunked(*a, **k))
     block = randomize(A2Block(16, impl=impl, norm_cfg=norm_cfg,
                               chunk_size=16)).train()
     x = torch.randn(2, 16, 3, 4, 5)

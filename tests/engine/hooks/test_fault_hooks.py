@@ -14,8 +14,7 @@ from mmengine.runner import Runner
 
 import a2mm  # noqa: F401
 from a2mm.datasets import BadVideoError
-from a2mm.engine.state_dict_report import (CheckpointMismatchError,
-                                           compare_state_dicts)
+from a2mm.utils.checkpoint import CheckpointMismatchError, compare_state_dicts
 from tests.helpers.configs import tiny_recognizer_config
 from tests.helpers.data import FAULTS, make_fault_videos, write_list
 
@@ -77,6 +76,7 @@ def test_testing_raises_by_default_and_skips_when_asked(tmp_path, videos):
     assert metrics['acc/skipped_videos'] == 2
     assert metrics['acc/evaluated_videos'] == 2
     log = log_text(runner)
+    assert 'its metrics (AccMetric) are wrapped in SkippedVideosMetric' in log
     assert '2 of 4 videos could not be read and are NOT counted' in log
     assert files['truncated_avi'] in log and files['tiny'] in log
 

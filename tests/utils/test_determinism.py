@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from a2mm.engine.determinism import (CUBLAS_WORKSPACE,
-                                     prepare_cuda_determinism,
-                                     relax_cuda_determinism)
+from a2mm.utils.determinism import (CUBLAS_WORKSPACE,
+                                    prepare_cuda_determinism,
+                                    relax_cuda_determinism)
 
 
 @pytest.fixture

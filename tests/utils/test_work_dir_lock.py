@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from a2mm.engine.work_dir_lock import (LOCK_NAME, WorkDirBusyError,
-                                       launcher_rank, lock_work_dir)
+from a2mm.utils.work_dir_lock import (LOCK_NAME, WorkDirBusyError,
+                                      launcher_rank, lock_work_dir)
 
 
 def test_second_lock_is_refused_and_names_the_holder(tmp_path):
@@ -36,7 +36,7 @@ def test_second_lock_is_refused_and_names_the_holder(tmp_path):
 
 HOLDER = textwrap.dedent('''
     import os, sys, time
-    from a2mm.engine.work_dir_lock import lock_work_dir
+    from a2mm.utils.work_dir_lock import lock_work_dir
     lock_work_dir(sys.argv[1])
     child = os.fork()  # as a DataLoader worker is
     if child == 0:

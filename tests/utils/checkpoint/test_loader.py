@@ -19,8 +19,8 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 
 import a2mm  # noqa: F401  (installs the allow-list)
-from a2mm.engine.checkpoint import (SAFE_GLOBALS, CheckpointLoadError,
-                                    load_checkpoint_file)
+from a2mm.utils.checkpoint.loader import (SAFE_GLOBALS, CheckpointLoadError,
+                                          load_checkpoint_file)
 
 
 class ToyModel(BaseModel):
@@ -179,7 +179,7 @@ def test_crafted_dtype_is_refused_and_the_interpreter_survives(tmp_path):
     from tests.helpers.hostile_checkpoints import write_crafted_dtype
     path = write_crafted_dtype(str(tmp_path / 'dtype.pth'))
     code = ('import a2mm\n'
-            'from a2mm.engine.checkpoint import load_checkpoint_file\n'
+            'from a2mm.utils.checkpoint.loader import load_checkpoint_file\n'
             f'x = load_checkpoint_file({path!r})\n'
             "print(x['x']['a'])\n")
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
@@ -254,6 +254,6 @@ def test_pretty_text_of_a_real_config_is_plain_data():
     checkpoints are not refused."""
     from mmengine.config import Config
 
-    from a2mm.engine.config_text import check_config_text
+    from a2mm.utils.checkpoint.config_text import check_config_text
     from tests.helpers.configs import CONFIG
     check_config_text(Config.fromfile(CONFIG).pretty_text)

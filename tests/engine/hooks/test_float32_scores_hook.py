@@ -1,22 +1,18 @@
 """Mixed precision on the CPU: the head's bfloat16 scores reach
-MMAction2's loss and AccMetric (Float32ScoresHook), the optim wrapper
-autocasts and steps without a GPU, and the config edits of --amp."""
+MMAction2's loss and AccMetric (Float32ScoresHook). The optim wrapper:
+tests/engine/optimizers/test_amp_optim_wrapper.py; the config edits of
+--amp: tests/apis/test_config_edits.py."""
 from types import SimpleNamespace
 
 import pytest
 import torch
 from mmaction.evaluation import AccMetric
-from mmengine.config import Config
 from mmengine.evaluator import Evaluator
-from mmengine.optim import AmpOptimWrapper
 
 from a2mm.apis import init_model
 from a2mm.apis.inference import class_scores
-from a2mm.engine.amp import (enable_amp_test, enable_amp_train,
-                             resolve_amp_dtype)
-from a2mm.engine.amp_optim_wrapper import (DeviceAmpOptimWrapper,
-                                           has_accelerator)
-from a2mm.engine.float32_scores_hook import Float32ScoresHook, to_float32
+from a2mm.engine.hooks import Float32ScoresHook
+from a2mm.engine.hooks.float32_scores_hook import to_float32
 from tests.helpers.configs import CONFIG, config_value
 from tests.helpers.models import fix_head_scores, labelled_sample
 
@@ -118,71 +114,3 @@ def test_to_float32_keeps_other_values():
     assert out[0].dtype == torch.float32
     assert out[1][0].dtype == torch.float32
     assert out[2].dtype == torch.long and out[3] == 'x'
-
-
-@pytest.mark.skipif(has_accelerator(), reason='the CPU path only')
-def test_mmengine_amp_wrapper_refuses_the_cpu():
-    """Why a2mm has its own wrapper (docs/train_test.md)."""
-    net = torch.nn.Linear(4, 2)
-    with pytest.raises(AssertionError, match='only available training on'):
-        AmpOptimWrapper(optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
-
-
-@pytest.mark.skipif(has_accelerator(), reason='the CPU path only')
-@pytest.mark.parametrize('dtype,scaled', [('bfloat16', False),
-                                          ('float16', True)])
-def test_device_amp_wrapper_trains_on_the_cpu(dtype, scaled):
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(
-        torch.nn.Conv3d(3, 4, 3), torch.nn.AdaptiveAvgPool3d(1),
-        torch.nn.Flatten(), torch.nn.Linear(4, 2))
-    wrapper = DeviceAmpOptimWrapper(
-        dtype=dtype, optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
-    before = [p.detach().clone() for p in net.parameters()]
-    x = torch.randn(2, 3, 4, 8, 8)
-    with wrapper.optim_context(net):
-        hidden = net[0](x)
-        loss = torch.nn.functional.cross_entropy(
-            net[1:](hidden), torch.tensor([0, 1]))
-    assert hidden.dtype == getattr(torch, dtype)
-    wrapper.update_params(loss)
-    assert all(p.dtype == torch.float32 for p in net.parameters())
-    assert all(not torch.equal(a, b) for a, b in zip(before,
-                                                     net.parameters()))
-    assert wrapper.loss_scaler.is_enabled() == scaled
-    state = wrapper.state_dict()
-    assert ('scale' in state['loss_scaler']) == scaled
-    wrapper.load_state_dict(state)  # resume
-
-
-def test_resolve_amp_dtype():
-    assert resolve_amp_dtype('bf16') is torch.bfloat16
-    assert resolve_amp_dtype('float16') is torch.float16
-    assert resolve_amp_dtype(None) is None
-    with pytest.raises(ValueError, match="'fp8'"):
-        resolve_amp_dtype('fp8')
-    with pytest.raises(ValueError, match='float32'):
-        resolve_amp_dtype(torch.float32)
-
-
-def test_enable_amp_config_edits():
-    cfg = Config(
-        dict(
-            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-            val_cfg=dict(type='ValLoop', fp16=True),
-            test_cfg=dict(type='TestLoop'),
-            custom_hooks=[dict(type='BadVideoHook')]))
-    enable_amp_train(cfg, 'bf16')
-    assert cfg.optim_wrapper.type == 'DeviceAmpOptimWrapper'
-    assert cfg.optim_wrapper.dtype == 'bfloat16'
-    assert cfg.val_cfg == dict(type='AmpValLoop', dtype='bfloat16')
-    enable_amp_test(cfg, 'fp16')
-    assert cfg.test_cfg == dict(type='AmpTestLoop', dtype='float16')
-    # One Float32ScoresHook however often amp is enabled.
-    assert [h['type'] for h in cfg.custom_hooks] == ['BadVideoHook',
-                                                     'Float32ScoresHook']
-    bad = Config(dict(optim_wrapper=dict(type='ApexOptimWrapper')))
-    with pytest.raises(ValueError, match='ApexOptimWrapper'):
-        enable_amp_train(bad, 'fp16')
-    with pytest.raises(ValueError, match='MyLoop'):
-        enable_amp_test(Config(dict(test_cfg=dict(type='MyLoop'))), 'bf16')

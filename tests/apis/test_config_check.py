@@ -5,7 +5,8 @@ import pytest
 from mmengine.config import Config
 
 import a2mm  # noqa: F401
-from a2mm.engine.config_check import ConfigError, check_config
+from a2mm.apis.config_check import ConfigError, check_config
+from a2mm.apis.config_edits import link_num_classes
 from a2mm.registry import MODELS
 
 PIPELINE = [
@@ -142,8 +143,20 @@ def test_a2_position_that_does_not_exist(a2):
     assert 'model.backbone.a2' in errors(cfg)
 
 
+def test_check_config_changes_nothing():
+    """A check only checks: filling in num_classes is link_num_classes'
+    job (the tools call it before the check)."""
+    cfg = tiny_config()
+    before = cfg.to_dict()
+    check_config(cfg)
+    check_config(cfg, 'test')
+    assert cfg.to_dict() == before
+    assert 'num_classes' not in cfg.train_dataloader.dataset
+
+
 def test_dataset_learns_num_classes_from_head(tmp_path):
-    """A label beyond the classifier is found when the list is parsed."""
+    """A label beyond the classifier is found when the list is parsed
+    (tools/train.py and tools/test.py: link_num_classes, then the check)."""
     from mmaction.registry import DATASETS
     from mmengine.registry import DefaultScope
 
@@ -152,6 +165,7 @@ def test_dataset_learns_num_classes_from_head(tmp_path):
     ann.write_text('a.mp4 0\nb.mp4 3\n')  # the head has 3 classes
     cfg = tiny_config()
     cfg.train_dataloader.dataset.ann_file = str(ann)
+    link_num_classes(cfg)
     check_config(cfg)
     assert cfg.train_dataloader.dataset.num_classes == 3
     with pytest.raises(AnnotationError, match='line 2.*label 3 is out of'), \

@@ -1,0 +1,16 @@
+"""Helpers that hold no MMEngine state and import nothing of a2mm but its
+registry: safe checkpoint loading and state-dict reports
+(:mod:`a2mm.utils.checkpoint`, imported here for its side effect of
+registering MMEngine's loader for local paths), the mixed precision dtypes
+and autocast region (:mod:`~a2mm.utils.amp`), the input shape a backbone
+takes, for dry runs and FLOP counts (:mod:`~a2mm.utils.input_shape`) and,
+for the tools, :mod:`~a2mm.utils.dist` (distributed runs on CPU),
+:mod:`~a2mm.utils.determinism` (``--deterministic`` on CUDA) and
+:mod:`~a2mm.utils.work_dir_lock` (one training run per work dir), which are
+imported only where they are used.
+"""
+from . import checkpoint  # noqa: F401  (registers the safe local loader)
+from .dist import setup_cpu_distributed
+from .input_shape import guess_input_shape
+
+__all__ = ['setup_cpu_distributed', 'guess_input_shape']

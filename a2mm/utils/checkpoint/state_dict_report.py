@@ -1,0 +1,144 @@
+"""Say which weights of a checkpoint do not fit the model, before loading.
+
+MMEngine's runner loads checkpoints with ``strict=False`` (``load_from``
+and ``--resume`` alike): a parameter whose shape differs is *not loaded*
+and only a warning from deep inside ``torch.nn.Module.load_state_dict``
+says so, so a test runs with a random classifier and prints a metric,
+and a resumed run silently restarts layers from scratch. With
+``strict=True`` the same finding is a ``RuntimeError`` traceback.
+
+:func:`compare_state_dicts` lists missing keys, unexpected keys and shape
+mismatches (expected vs got) as a :class:`StateDictReport`, whose
+``format()`` is the table that
+:class:`~a2mm.engine.hooks.CheckpointShapeCheckHook` (every checkpoint the
+runner loads), :func:`a2mm.apis.init_model` and
+:func:`a2mm.models.backbones.checkpoint_report.load_checkpoint_with_report`
+print; the hook and ``init_model`` raise :class:`CheckpointMismatchError`
+with it where a mismatch is an error.
+
+A² blocks that the checkpoint lacks *entirely* (a plain I3D checkpoint
+loaded into the A² model, docs/models.md) are not a mismatch: given as
+``new_blocks``, they are listed as new A² blocks, which start as identity
+(unless built with ``zero_init=False``), so the model computes the
+checkpoint's function until they are trained. A block with only some of its
+tensors in the checkpoint is still a mismatch.
+"""
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+
+__all__ = [
+    'CheckpointMismatchError', 'StateDictReport', 'compare_state_dicts'
+]
+
+Shape = Tuple[int, ...]
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint whose weights do not fit the model."""
+
+
+@dataclass
+class StateDictReport:
+    """How a checkpoint's state dict differs from a model's."""
+
+    mismatched: List[Tuple[str, Shape, Shape]] = field(default_factory=list)
+    """(key, expected shape in the model, shape in the checkpoint)"""
+    missing: List[str] = field(default_factory=list)
+    """keys of the model that the checkpoint lacks"""
+    unexpected: List[str] = field(default_factory=list)
+    """keys of the checkpoint that the model lacks"""
+    new_blocks: List[Tuple[str, bool]] = field(default_factory=list)
+    """(module name, starts as identity) of the model's A² blocks that the
+    checkpoint lacks entirely; their keys are not in ``missing``"""
+
+    @property
+    def ok(self) -> bool:
+        """Every checkpoint tensor fits and every model tensor is in it,
+        apart from whole new A² blocks."""
+        return not (self.mismatched or self.missing or self.unexpected)
+
+    def format(self, limit: int = 20) -> str:
+        """A readable table, at most ``limit`` rows per section."""
+        lines = []
+        for identity, label in ((True, 'initialised as identity'),
+                                (False, 'zero_init=False: random, NOT '
+                                 'identity')):
+            names = [name for name, same in self.new_blocks
+                     if same == identity]
+            if names:
+                lines.append(f'{len(names)} new A² block(s) ({label}), not '
+                             'in the checkpoint:')
+                lines += [f'  {name}' for name in names[:limit]]
+                if len(names) > limit:
+                    lines.append(f'  ... and {len(names) - limit} more')
+        if self.mismatched:
+            lines.append(f'{len(self.mismatched)} parameter(s) with a '
+                         'different shape (key: expected by the model vs got '
+                         'in the checkpoint):')
+            lines += [
+                f'  {key}: expected {tuple(exp)} vs got {tuple(got)}'
+                for key, exp, got in self.mismatched[:limit]
+            ]
+        for name, keys in (('missing from the checkpoint', self.missing),
+                           ('in the checkpoint but not in the model',
+                            self.unexpected)):
+            if keys:
+                lines.append(f'{len(keys)} key(s) {name}:')
+                lines += [f'  {key}' for key in keys[:limit]]
+                if len(keys) > limit:
+                    lines.append(f'  ... and {len(keys) - limit} more')
+        if len(self.mismatched) > limit:
+            lines.append(f'  ... and {len(self.mismatched) - limit} more '
+                         'shape mismatches')
+        return '\n'.join(lines) if lines else 'state dicts match'
+
+
+def compare_state_dicts(
+        expected: Mapping[str, torch.Tensor],
+        got: Mapping[str, torch.Tensor],
+        revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), ),
+        *,
+        new_blocks: Optional[Mapping[str, bool]] = None,
+) -> StateDictReport:
+    """Compare a model's state dict (``expected``) with a checkpoint's.
+
+    Args:
+        expected (Mapping): ``model.state_dict()``.
+        got (Mapping): the checkpoint's ``state_dict``.
+        revise_keys (sequence): ``(pattern, replacement)`` applied to the
+            checkpoint's keys first, as MMEngine's loader does (strip the
+            ``module.`` of a DDP-wrapped model).
+        new_blocks (Mapping, optional): module name -> starts as identity,
+            for the model's A² blocks
+            (:func:`a2mm.models.backbones.a2_stages.a2_block_names`); a block
+            none of whose tensors is in the checkpoint is reported in
+            ``new_blocks`` instead of ``missing``.
+
+    Returns:
+        StateDictReport: the differences, keys in model order.
+    """
+    revised: Dict[str, torch.Tensor] = {}
+    for key, value in got.items():
+        for pattern, repl in revise_keys:
+            key = re.sub(pattern, repl, key)
+        revised[key] = value
+    report = StateDictReport()
+    for key, tensor in expected.items():
+        if key not in revised:
+            report.missing.append(key)
+        elif hasattr(revised[key], 'shape') and \
+                tuple(revised[key].shape) != tuple(tensor.shape):
+            report.mismatched.append(
+                (key, tuple(tensor.shape), tuple(revised[key].shape)))
+    report.unexpected = [k for k in revised if k not in expected]
+    missing = set(report.missing)
+    for name, identity in (new_blocks or {}).items():
+        keys = {k for k in expected if k.startswith(name + '.')}
+        if keys and keys <= missing:
+            report.new_blocks.append((name, identity))
+            missing -= keys
+    report.missing = [k for k in report.missing if k in missing]
+    return report

@@ -1,0 +1,85 @@
+"""The input shape a backbone takes: one rule for every dry or measuring run.
+
+Used by :class:`~a2mm.models.backbones.A2Inserted` (the dry run that finds
+the channels of the A² blocks), by the config check (a forward pass that
+measures the backbone's output channels) and by the FLOP count
+(:mod:`a2mm.apis.complexity`). Each passes the sizes it needs; the layout,
+the channels and the batch follow the rules of :func:`guess_input_shape`.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import torch.nn as nn
+
+__all__ = ['guess_input_shape', 'LAYOUTS']
+
+#: input layouts: MMAction2's ``format_shape`` names (``'NCTHW'`` clips,
+#: ``'NCHW'`` frames), and ``'NCL'`` sequences (PyTorch's ``Conv1d`` input)
+LAYOUTS = ('NCTHW', 'NCHW', 'NCL')
+_CONV_LAYOUTS = ((nn.Conv3d, 'NCTHW'), (nn.Conv2d, 'NCHW'),
+                 (nn.Conv1d, 'NCL'))
+#: Default clip: C3D's fixed input (16x112x112), which also suits SlowFast
+#: (T divisible by its resample rate, 8) and X3D.
+_CLIP_LEN, _SIZE, _LENGTH = 16, 112, 64
+
+
+def _first_conv(backbone: nn.Module) -> Optional[nn.Module]:
+    """The first ``Conv1d``/``Conv2d``/``Conv3d`` of ``backbone`` (in
+    ``modules()`` order), or None."""
+    return next((m for m in backbone.modules()
+                 if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d))), None)
+
+
+def guess_input_shape(backbone: Optional[nn.Module] = None,
+                      *,
+                      format_shape: Optional[str] = None,
+                      clip_len: int = _CLIP_LEN,
+                      size: Union[int, Sequence[int]] = _SIZE,
+                      length: int = _LENGTH) -> Tuple[int, ...]:
+    """A backbone input: ``(B, C, T, H, W)``, ``(B, C, H, W)`` or
+    ``(B, C, L)``.
+
+    Args:
+        backbone: the backbone that will take the input; None when only the
+            layout is known (``C`` is then 3, ``B`` 1).
+        format_shape: the layout, one of :data:`LAYOUTS` (e.g. the model's
+            ``data_preprocessor.format_shape``). Default: that of the
+            backbone's first convolution (``Conv3d`` -> ``'NCTHW'``,
+            ``Conv2d`` -> ``'NCHW'``, ``Conv1d`` -> ``'NCL'``).
+        clip_len: ``T`` of an ``'NCTHW'`` input. Default: 16.
+        size: ``(H, W)`` (or one int for both) of ``'NCTHW'`` and
+            ``'NCHW'`` inputs. Default: 112.
+        length: ``L`` of an ``'NCL'`` input. Default: 64.
+
+    ``C``: the ``in_channels`` of the backbone's first convolution, else the
+    backbone's ``in_channels`` attribute (when an int), else 3. ``B``:
+    ``backbone.num_segments`` for ``'NCHW'`` (TSM and TIN shift features
+    between the frames of one clip, so they need whole clips), else 1.
+
+    Raises:
+        ValueError: the layout is not one of :data:`LAYOUTS`, or it is not
+            given and the backbone has no convolution to read it from.
+    """
+    conv = None if backbone is None else _first_conv(backbone)
+    if format_shape is None:
+        if conv is None:
+            what = 'without a backbone or a format_shape' \
+                if backbone is None else \
+                f'for {type(backbone).__name__} (no Conv1d/2d/3d found)'
+            raise ValueError(f'cannot guess an input shape {what}')
+        format_shape = next(fmt for cls, fmt in _CONV_LAYOUTS
+                            if isinstance(conv, cls))
+    if format_shape not in LAYOUTS:
+        raise ValueError(f'format_shape {format_shape!r} has no input shape '
+                         f'guess; known layouts: {LAYOUTS}')
+    if conv is not None:
+        channels = conv.in_channels
+    else:
+        channels = getattr(backbone, 'in_channels', 3)
+        channels = channels if isinstance(channels, int) else 3
+    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    if format_shape == 'NCTHW':
+        return (1, channels, int(clip_len), int(height), int(width))
+    if format_shape == 'NCHW':
+        segments = getattr(backbone, 'num_segments', 1)
+        return (segments, channels, int(height), int(width))
+    return (1, channels, int(length))
