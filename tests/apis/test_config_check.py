@@ -59,12 +59,11 @@ def errors(cfg, mode='train'):
 def test_valid_config_passes():
     for mode in ('train', 'test'):
         cfg = tiny_config()
-        model = cfg.model.to_dict()
-        pipeline = cfg.train_dataloader.dataset.to_dict()['pipeline']
+        before = cfg.to_dict()
         check_config(cfg, mode)
-        # the check built and ran the model without touching what it checked
-        assert cfg.model.to_dict() == model
-        assert cfg.train_dataloader.dataset.to_dict()['pipeline'] == pipeline
+        # the check built and ran the model, and only checked: the config
+        # is as it was (num_classes is linked by the caller)
+        assert cfg.to_dict() == before
         # not vacuous: the same config with one typo is refused
         cfg.model.cls_head.type = 'I3dHead'
         with pytest.raises(ConfigError, match="'I3DHead'"):
