@@ -11,10 +11,10 @@ from tests.helpers.tools import REPO
 #: the tiny A² recognizer of the API and tool tests
 CONFIG = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_a2_recognizer.py')
 
-#: a model-only config (no data) of a small 3D ResNet-50 for the FLOPs
-#: tests: ``{type}`` is ``'ResNet3d'`` or ``'A2ResNet3d'``, ``{extra}`` more
-#: backbone arguments (e.g. ``a2=(0, 1, 0)``)
-FLOPS_CONFIG = """
+#: a model-only config (no data) of a small 3D ResNet-50 for the FLOPs and
+#: benchmark tests: ``{type}`` is ``'ResNet3d'`` or ``'A2ResNet3d'``,
+#: ``{extra}`` more backbone arguments (e.g. ``a2=(0, 1, 0)``)
+TINY_MODEL = """
 model = dict(
     type='Recognizer3D',
     backbone=dict(
@@ -145,7 +145,7 @@ def tiny_recognizer_config(work_dir: str, root: str, train_list: str,
 
 
 def write_flops_configs(folder) -> Tuple[str, str]:
-    """Write :data:`FLOPS_CONFIG` as ``plain.py`` (ResNet3d) and ``a2.py``
+    """Write :data:`TINY_MODEL` as ``plain.py`` (ResNet3d) and ``a2.py``
     (A2ResNet3d with one A² block, ``a2=(0, 1, 0)``) in ``folder``.
 
     Returns:
@@ -154,7 +154,7 @@ def write_flops_configs(folder) -> Tuple[str, str]:
     plain = osp.join(str(folder), 'plain.py')
     a2 = osp.join(str(folder), 'a2.py')
     with open(plain, 'w') as f:
-        f.write(FLOPS_CONFIG.format(type='ResNet3d', extra=''))
+        f.write(TINY_MODEL.format(type='ResNet3d', extra=''))
     with open(a2, 'w') as f:
-        f.write(FLOPS_CONFIG.format(type='A2ResNet3d', extra='a2=(0, 1, 0)'))
+        f.write(TINY_MODEL.format(type='A2ResNet3d', extra='a2=(0, 1, 0)'))
     return plain, a2
