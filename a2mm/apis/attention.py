@@ -13,10 +13,8 @@ For a block input ``X`` with ``N`` positions (A2Block's equations, see
 The maps are recomputed here from the block's input, captured by a forward
 pre-hook, and the block's public parameters: the theta and rho rows of
 ``in_proj_weight`` (:meth:`A2Block.in_proj_parts`), plus ``rho_bias``
-(theta's bias would cancel in the softmax over positions). If the block
-offers a public ``attention_maps(x) -> (gather, distribute)`` method, that is
-used instead. The block's own forward is not touched, so the model's output
-is unchanged.
+(theta's bias would cancel in the softmax over positions). The block's own
+forward is not touched, so the model's output is unchanged.
 """
 from contextlib import AbstractContextManager
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -64,12 +62,6 @@ def a2_attention_maps(block: A2Block, x: torch.Tensor) -> AttentionMaps:
         raise TypeError(f'expected an A2Block, got {type(block).__name__}')
     batch, channels, *spatial = x.shape
     n = block.num_descriptors
-    public = getattr(block, 'attention_maps', None)
-    if callable(public):
-        gather, dist = public(x)
-        return AttentionMaps(
-            gather.float().reshape(batch, n, *spatial),
-            dist.float().reshape(batch, n, *spatial))
     if channels != block.in_channels:
         raise ValueError(f'A2Block expects {block.in_channels} input '
                          f'channels, got input shape {tuple(x.shape)}')

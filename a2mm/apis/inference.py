@@ -19,6 +19,8 @@ from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from a2mm.datasets.annotation import load_label_map
+from a2mm.datasets.video_files import VIDEO_EXTENSIONS, is_video_file
 from a2mm.models.backbones.a2_stages import a2_block_names
 from a2mm.utils.checkpoint import (CheckpointMismatchError, StateDictReport,
                                    compare_state_dicts, is_safetensors,
@@ -32,10 +34,6 @@ __all__ = [
     'load_weights', 'load_label_map', 'collect_videos', 'predict_topk',
     'class_scores', 'class_label'
 ]
-
-#: File suffixes :func:`collect_videos` treats as videos in a folder.
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg',
-                    '.mpeg', '.flv', '.wmv')
 
 
 class Prediction(NamedTuple):
@@ -167,19 +165,6 @@ def load_weights(model: nn.Module, state_dict: dict,
     return report
 
 
-def load_label_map(path: Union[str, Path]) -> List[str]:
-    """Read class names, one per line (MMAction2's ``label_map_k400.txt``
-    format); line ``i`` names class ``i``. Trailing blank lines are
-    dropped."""
-    with open(path, encoding='utf-8') as f:
-        labels = [line.strip() for line in f]
-    while labels and not labels[-1]:
-        labels.pop()
-    if not labels:
-        raise ValueError(f'label map {path} has no labels')
-    return labels
-
-
 def collect_videos(source: Union[str, Path]) -> List[str]:
     """The videos named by ``source``.
 
@@ -194,7 +179,7 @@ def collect_videos(source: Union[str, Path]) -> List[str]:
     if source.is_dir():
         videos = sorted(
             str(p) for p in source.iterdir()
-            if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+            if p.is_file() and is_video_file(p.name))
         if not videos:
             raise FileNotFoundError(
                 f'no video files ({", ".join(VIDEO_EXTENSIONS)}) in folder '

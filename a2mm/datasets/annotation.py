@@ -24,12 +24,13 @@ contain spaces, reads CRLF (Windows) and LF files alike, and raises
 anything else; :func:`duplicate_lines` describes repeated videos.
 """
 import difflib
+import os
 import re
 from typing import Dict, List, Optional, Sequence, Union
 
 __all__ = [
     'AnnotationError', 'decode_text', 'duplicate_lines', 'parse_video_list',
-    'read_class_names'
+    'read_class_names', 'load_label_map'
 ]
 
 _INT = re.compile(r'[+-]?\d+')
@@ -128,7 +129,7 @@ def read_class_names(label_file: str, text: str) -> List[str]:
     while names and not names[-1]:
         names.pop()
     if not names:
-        raise AnnotationError(f'label file {label_file} is empty')
+        raise AnnotationError(f'label file {label_file} is empty: no labels')
     seen: Dict[str, int] = {}
     for lineno, name in enumerate(names, start=1):
         if not name:
@@ -141,6 +142,21 @@ def read_class_names(label_file: str, text: str) -> List[str]:
                 f'on line {seen[name]}')
         seen[name] = lineno
     return names
+
+
+def load_label_map(path: Union[str, os.PathLike]) -> List[str]:
+    """Class names of the label file at ``path`` (MMAction2's
+    ``label_map_k400.txt`` format: line ``i`` names class ``i``), read as
+    UTF-8 and checked by :func:`read_class_names`: the rule the dataset's
+    ``label_file`` and the demo's label map share.
+
+    Raises:
+        AnnotationError: not UTF-8, empty, a blank line among the names or
+            a class named twice (names file and line).
+    """
+    path = os.fspath(path)
+    with open(path, 'rb') as f:
+        return read_class_names(path, decode_text(f.read(), path))
 
 
 def _parse_label(token: str, where: str, classes: Optional[Sequence[str]],

@@ -1,8 +1,9 @@
 """Pieces for generating clips of real handwritten digits over real video.
 
 Used by the dataset tools (``tools/data/make_embedded_dataset.py``,
-``tools/data/make_long_range_dataset.py``); not imported by ``import a2mm``
-(it needs OpenCV and decord, which the training path does not).
+``tools/data/make_long_range_dataset.py``) and, for :func:`write_video`, by
+the tests; not imported by ``import a2mm`` (it needs OpenCV and decord,
+which the training path does not).
 
 Real material only: the digits are scikit-learn's copy of the UCI optical
 digits (1,797 scans of 8x8 pixels, values 0..16); the backgrounds are the
@@ -140,18 +141,36 @@ def background_frame(background: np.ndarray, t: int, y: int, x: int,
     return 128 + BG_CONTRAST * (frame - 128)
 
 
-def write_video(path: str, frames: np.ndarray, fps: int) -> None:
-    """Write RGB ``frames`` (T, H, W, 3) as an MPEG-4 file at ``fps``."""
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+def write_video(path: str, frames: np.ndarray, fps: float, *,
+                fourcc: str = 'mp4v') -> str:
+    """Write RGB ``frames`` (T, H, W, 3), uint8, as a video file at ``fps``.
+
+    Args:
+        path (str): output file.
+        frames (np.ndarray): the frames, RGB, shape (T, H, W, 3).
+        fps (float): frame rate.
+        fourcc (str): OpenCV codec: ``'mp4v'`` (MPEG-4, for .mp4) or
+            ``'MJPG'`` (motion JPEG, for .avi). Default: ``'mp4v'``.
+
+    Returns:
+        str: ``path``.
+
+    Raises:
+        OSError: OpenCV cannot write ``path`` with that codec.
+    """
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps,
                              (frames.shape[2], frames.shape[1]))
     if not writer.isOpened():
-        raise OSError(f'OpenCV cannot write {path!r} with the mp4v codec')
+        raise OSError(f'OpenCV cannot write {path!r} with the {fourcc} codec')
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
+    return path
 
 
-def write_list(path: str, entries: List[Tuple[str, int]]) -> None:
-    """An MMAction2 ``VideoDataset`` list: ``<file> <label>`` per line."""
+def write_list(path: str, entries: List[Tuple[str, int]]) -> str:
+    """An MMAction2 ``VideoDataset`` list: ``<file> <label>`` per line.
+    Returns ``path``."""
     with open(path, 'w') as f:
         f.writelines(f'{name} {label}\n' for name, label in entries)
+    return path

@@ -16,7 +16,7 @@ from a2mm.models.blocks.a2_block import A2Block
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from tests.data.tiny_a2 import CONFIG, config_value, make_video
+from tests.helpers.configs import config_value
 
 
 @pytest.mark.parametrize('spatial', [(7, ), (5, 6), (3, 4, 5)])
@@ -52,9 +52,9 @@ def test_softmax_axes_are_not_swapped():
     assert not torch.allclose(maps.distribute.sum((2, 3)), torch.ones(1, 4))
 
 
-def test_recorder_hooks_chosen_blocks_and_leaves_output_alone():
+def test_recorder_hooks_chosen_blocks_and_leaves_output_alone(tiny_config):
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model.backbone)
+    model = MODELS.build(Config.fromfile(tiny_config).model.backbone)
     model.eval()  # (ResNet3d.train returns None: no chaining)
     names = list(find_a2_blocks(model))
     assert len(names) >= 2
@@ -79,9 +79,9 @@ def test_recorder_hooks_chosen_blocks_and_leaves_output_alone():
         AttentionRecorder(torch.nn.Linear(2, 2))
 
 
-def test_extract_attention_on_video(tmp_path):
-    video = make_video(str(tmp_path / 'clip.mp4'))
-    model = init_model(CONFIG)
+def test_extract_attention_on_video(tiny_config, clip_video):
+    video = clip_video
+    model = init_model(tiny_config)
     frames, maps = extract_attention(model, video)
     # The test pipeline: clip_len frames, 32x32 centre crop.
     clip_len = config_value('test_pipeline.1.clip_len')
@@ -143,7 +143,7 @@ def test_grid_size(k, max_frames):
     assert (grid < 250).mean() > 0.5
 
 
-def test_extract_attention_2d_model_stacks_frames(tmp_path):
+def test_extract_attention_2d_model_stacks_frames(clip_video):
     """A frame-level (TSN-style) model: its 2D A² blocks see one frame per
     batch entry; the frames are laid out along time."""
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -165,8 +165,7 @@ def test_extract_attention_2d_model_stacks_frames(tmp_path):
                 dict(type='PackActionInputs')
             ]))
     model = init_model(cfg)
-    frames, maps = extract_attention(model,
-                                     make_video(str(tmp_path / 'clip.mp4')))
+    frames, maps = extract_attention(model, clip_video)
     assert frames.shape == (3, 32, 32, 3)
     (name, block_maps), = maps.items()
     assert name == 'backbone.layer2.1.a2_block'

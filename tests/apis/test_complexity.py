@@ -12,29 +12,6 @@ from a2mm.apis.complexity import (Complexity, build_model, input_shape_of,
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TINY = """
-model = dict(
-    type='Recognizer3D',
-    backbone=dict(
-        type='{type}', depth=50, stage_blocks=(1, 1, 1), num_stages=3,
-        base_channels=8, out_indices=(2, ), spatial_strides=(1, 2, 2),
-        temporal_strides=(1, 1, 1), dilations=(1, 1, 1), pretrained=None,
-        {extra}),
-    cls_head=dict(type='I3DHead', num_classes=5, in_channels=128),
-    data_preprocessor=dict(type='ActionDataPreprocessor',
-                           format_shape='NCTHW'))
-"""
-
-
-@pytest.fixture
-def tiny_configs(tmp_path):
-    plain = tmp_path / 'plain.py'
-    plain.write_text(TINY.format(type='ResNet3d', extra=''))
-    a2 = tmp_path / 'a2.py'
-    a2.write_text(TINY.format(type='A2ResNet3d', extra='a2=(0, 1, 0)'))
-    return str(plain), str(a2)
-
-
 def test_counts_every_product_of_the_a2_block(tiny_configs):
     plain_cfg, a2_cfg = tiny_configs
     plain, a2 = (measure(c, (4, 32, 32)) for c in (plain_cfg, a2_cfg))

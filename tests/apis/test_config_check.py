@@ -57,8 +57,17 @@ def errors(cfg, mode='train'):
 
 
 def test_valid_config_passes():
-    check_config(tiny_config())
-    check_config(tiny_config(), 'test')
+    for mode in ('train', 'test'):
+        cfg = tiny_config()
+        before = cfg.to_dict()
+        check_config(cfg, mode)
+        # the check built and ran the model, and only checked: the config
+        # is as it was (num_classes is linked by the caller)
+        assert cfg.to_dict() == before
+        # not vacuous: the same config with one typo is refused
+        cfg.model.cls_head.type = 'I3dHead'
+        with pytest.raises(ConfigError, match="'I3DHead'"):
+            check_config(cfg, mode)
 
 
 @pytest.mark.parametrize('key, bad, expected', [

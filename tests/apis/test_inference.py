@@ -5,25 +5,25 @@ import torch
 
 from a2mm.apis import (collect_videos, init_model, load_label_map,
                        predict_topk)
-from tests.data.tiny_a2 import (CONFIG, config_value, distinct_bias,
-                                fix_head_scores, make_label_map, make_video,
-                                save_checkpoint)
+from tests.helpers.configs import config_value
+from tests.helpers.data import make_label_map
+from tests.helpers.models import (distinct_bias, fix_head_scores,
+                                  save_checkpoint)
 
 
-def test_topk_follows_checkpoint_scores(tmp_path):
+def test_topk_follows_checkpoint_scores(tmp_path, tiny_config, clip_video):
     """The head is fixed to score softmax(bias) whatever the input, so the
     top-k list must be the bias order with those probabilities."""
     num_classes = config_value('model.cls_head.num_classes')
     bias = distinct_bias(num_classes)
-    model = init_model(CONFIG)
+    model = init_model(tiny_config)
     fix_head_scores(model, bias)
     ckpt = save_checkpoint(model, str(tmp_path / 'tiny.pth'))
-    video = make_video(str(tmp_path / 'clip.mp4'))
     labels = make_label_map(str(tmp_path / 'labels.txt'), num_classes)
 
-    loaded = init_model(CONFIG, ckpt, cfg_options={'model.cls_head.'
+    loaded = init_model(tiny_config, ckpt, cfg_options={'model.cls_head.'
                                                    'dropout_ratio': 0.0})
-    top = predict_topk(loaded, video, k=3, labels=labels)
+    top = predict_topk(loaded, clip_video, k=3, labels=labels)
     probs = torch.tensor(bias).softmax(0)
     order = torch.argsort(probs, descending=True)[:3].tolist()
     assert [p.index for p in top] == order
@@ -31,28 +31,29 @@ def test_topk_follows_checkpoint_scores(tmp_path):
     for p in top:
         assert p.score == pytest.approx(probs[p.index].item(), abs=1e-5)
     # A fresh model (no checkpoint) does not give these scores.
-    fresh = predict_topk(init_model(CONFIG), video, k=num_classes)
+    fresh = predict_topk(init_model(tiny_config), clip_video, k=num_classes)
     assert fresh[0].score != pytest.approx(top[0].score, abs=1e-3)
     assert len(fresh) == num_classes
     with pytest.raises(ValueError, match=f'{num_classes - 1} labels'):
-        predict_topk(loaded, video, labels=labels[:-1])
+        predict_topk(loaded, clip_video, labels=labels[:-1])
 
 
-def test_init_model_errors(tmp_path):
+def test_init_model_errors(tmp_path, tiny_config):
     with pytest.raises(FileNotFoundError, match='missing.py'):
         init_model(str(tmp_path / 'missing.py'))
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        init_model(CONFIG, str(tmp_path / 'nope.pth'))
+        init_model(tiny_config, str(tmp_path / 'nope.pth'))
 
 
-def test_init_model_refuses_a_checkpoint_of_another_model(tmp_path):
+def test_init_model_refuses_a_checkpoint_of_another_model(tmp_path,
+                                                          tiny_config):
     """No weight fits: refused with the table, instead of predicting from
     random weights with one log line."""
     from a2mm.utils.checkpoint import CheckpointMismatchError
     path = str(tmp_path / 'other.pth')
     torch.save({'state_dict': {'fc.weight': torch.zeros(2, 2)}}, path)
     with pytest.raises(CheckpointMismatchError) as info:
-        init_model(CONFIG, path)
+        init_model(tiny_config, path)
     message = str(info.value)
     assert f'checkpoint {path} has no weights for this model' in message
     assert 'missing from the checkpoint' in message
@@ -60,10 +61,11 @@ def test_init_model_refuses_a_checkpoint_of_another_model(tmp_path):
     assert 'in the checkpoint but not in the model:\n  fc.weight' in message
 
 
-def test_init_model_loads_a_partial_match_with_a_warning(tmp_path):
+def test_init_model_loads_a_partial_match_with_a_warning(tmp_path,
+                                                         tiny_config):
     """The classifier of another dataset (shape differs) and an extra key:
     the rest is loaded, the warning names what was not."""
-    model = init_model(CONFIG)
+    model = init_model(tiny_config)
     state = model.state_dict()
     num_classes = config_value('model.cls_head.num_classes')
     state['cls_head.fc_cls.weight'] = torch.zeros(num_classes + 1, 4)
@@ -74,7 +76,7 @@ def test_init_model_loads_a_partial_match_with_a_warning(tmp_path):
     path = str(tmp_path / 'partial.pth')
     torch.save({'state_dict': state}, path)
     with pytest.warns(UserWarning, match='partial.pth fits') as record:
-        loaded = init_model(CONFIG, path)
+        loaded = init_model(tiny_config, path)
     message = str(record[0].message)
     assert 'cls_head.fc_cls.weight: expected' in message
     assert 'extra.key' in message
@@ -83,11 +85,25 @@ def test_init_model_loads_a_partial_match_with_a_warning(tmp_path):
 
 
 def test_label_map(tmp_path):
+    # one implementation: the datasets' label-file rule
+    from a2mm.datasets import load_label_map as datasets_load_label_map
+    assert load_label_map is datasets_load_label_map
     path = tmp_path / 'labels.txt'
     path.write_text('walk\n run \n\n')
     assert load_label_map(path) == ['walk', 'run']
     path.write_text('\n')
     with pytest.raises(ValueError, match='no labels'):
+        load_label_map(path)
+    # the dataset's label_file rule: a blank line would shift the labels,
+    # a class named twice is ambiguous; both name file and line
+    path.write_text('walk\n\nrun\n')
+    with pytest.raises(ValueError, match=r'labels.txt, line 2: empty'):
+        load_label_map(path)
+    path.write_text('walk\nrun\nwalk\n')
+    with pytest.raises(ValueError, match=r"line 3: class 'walk' already"):
+        load_label_map(path)
+    path.write_bytes('walk\nrun\n'.encode('utf-16'))
+    with pytest.raises(ValueError, match='is encoded as UTF-16'):
         load_label_map(path)
 
 

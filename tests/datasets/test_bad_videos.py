@@ -19,8 +19,7 @@ import a2mm  # noqa: F401
 from a2mm.datasets import (FILENAME_KEY, LOOPED_KEY, REPLACED_KEY,
                            SKIPPED_KEY, BadVideoError)
 from a2mm.datasets.clip_span import clip_span
-from tests.fault_helpers import (FAULTS, SHORT, make_fault_videos,
-                                 write_list)
+from tests.helpers.data import FAULTS, SHORT, make_fault_videos, write_list
 
 
 init_default_scope('mmaction')  # as the runner does; transforms are found

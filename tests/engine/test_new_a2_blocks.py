@@ -18,8 +18,10 @@ from a2mm.apis import init_model
 from a2mm.engine.hooks import CheckpointShapeCheckHook
 from a2mm.models.backbones.a2_stages import a2_blocks_of
 from a2mm.utils.checkpoint import CheckpointMismatchError, compare_state_dicts
-from tests.data.tiny_a2 import save_checkpoint
-from tests.tools.e2e_helpers import REPO, dataloader_override, make_videos
+from tests.helpers.configs import dataloader_override
+from tests.helpers.data import make_videos
+from tests.helpers.models import save_checkpoint
+from tests.helpers.tools import REPO
 
 PLAIN = osp.join(REPO, 'configs', 'i3d_r50_kinetics.py')
 RECIPE = osp.join(REPO, 'configs', 'a2_r50_kinetics_from_i3d.py')

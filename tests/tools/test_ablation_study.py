@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 study = load_tool('tools/analysis/ablation_study.py')
 make_data = load_tool('tools/data/make_long_range_dataset.py')

@@ -1,6 +1,7 @@
 """tools/train.py and tools/test.py with --amp-dtype bf16 end to end on the
-CPU (the tiny generated dataset of e2e_helpers): training, validation and
-the multi-view test run under bfloat16 autocast and report accuracies."""
+CPU (the tiny generated dataset of tests/helpers/configs.py): training,
+validation and the multi-view test run under bfloat16 autocast and report
+accuracies."""
 import os.path as osp
 import pickle
 import re
@@ -11,7 +12,9 @@ import torch
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
 from a2mm.apis.inference import class_scores
 from a2mm.engine.optimizers import has_accelerator
-from tests.tools.e2e_helpers import NUM_CLASSES, run_tool, write_tiny_config
+from tests.helpers.configs import write_tiny_config
+from tests.helpers.data import NUM_CLASSES
+from tests.helpers.tools import run_tool
 
 
 def test_bf16_train_then_test(tmp_path):

@@ -9,7 +9,7 @@ import cv2
 import pytest
 from mmengine.config import Config
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
 

@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import PARAM_SCHEDULERS
 
-from tests.tools.e2e_helpers import REPO
+from tests.helpers.tools import REPO
 
 BASE = osp.join(REPO, 'configs', '_base_')
 

@@ -3,7 +3,7 @@ real run is a benchmark, not a test)."""
 import pytest
 import torch
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 bench = load_tool('tools/analysis/benchmark_block.py')
 
@@ -15,7 +15,19 @@ def test_rows_and_table_on_cpu():
     assert [r['size'] for r in rows] == ['2x4x4', '2x8x8']
     assert all(set(r['times']) == set(bench.MODULES) for r in rows)
     assert all(t > 0 for r in rows for t in r['times'].values())
-    assert len(lines) == 2 + len(rows)  # header, rule, one line per row
+    # a markdown table: header, rule, one line per row with its times
+    header, rule, *body = lines
+    assert header.startswith('| C | T×H×W | A2Block ms |')
+    assert rule == '|' + '---|' * (header.count('|') - 1)
+    assert len(body) == len(rows)
+    for line, row in zip(body, rows):
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        assert len(cells) == header.count('|') - 1
+        assert cells[:2] == ['16', row['size']]
+        assert float(cells[2]) == pytest.approx(  # A2Block ms
+            row['times']['A2Block'] * 1e3, abs=0.051)
+        # memory not measured: its columns say so
+        assert cells[8] == '-' and cells[-1] == '-'
 
 
 def test_nonlocal_skipped_over_budget():

@@ -3,31 +3,14 @@ reports speed ratios and memory (the real run is a benchmark, not a test)."""
 import pytest
 import torch
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.configs import TINY_MODEL
+from tests.helpers.tools import load_tool
 
 benchmark = load_tool('tools/analysis/benchmark_models.py')
 
-TINY = """
-model = dict(
-    type='Recognizer3D',
-    backbone=dict(
-        type='A2ResNet3d', depth=50, stage_blocks=(1, 1, 1), num_stages=3,
-        base_channels=8, out_indices=(2, ), spatial_strides=(1, 2, 2),
-        temporal_strides=(1, 1, 1), dilations=(1, 1, 1), pretrained=None,
-        a2={a2}),
-    cls_head=dict(type='I3DHead', num_classes=5, in_channels=128),
-    data_preprocessor=dict(type='ActionDataPreprocessor',
-                           format_shape='NCTHW'))
-"""
-
 
 def test_side_by_side(tmp_path, capsys):
-    configs = []
-    for name, a2 in (('a2', '(0, 1, 1)'), ('plain', '0')):
-        path = tmp_path / f'{name}.py'
-        path.write_text(TINY.format(a2=a2))
-        configs.append(str(path))
-    rows = benchmark.main(configs + [
+    rows = benchmark.main(_tiny_configs(tmp_path) + [
         '--shape', '4', '32', '32', '--iters', '2', '--warmup', '0',
         '--batch', '2'
     ])
@@ -43,10 +26,12 @@ def test_side_by_side(tmp_path, capsys):
 
 
 def _tiny_configs(tmp_path):
+    """``a2.py`` (A² blocks in two stages) and ``plain.py`` (none)."""
     configs = []
     for name, a2 in (('a2', '(0, 1, 1)'), ('plain', '0')):
         path = tmp_path / f'{name}.py'
-        path.write_text(TINY.format(a2=a2))
+        path.write_text(
+            TINY_MODEL.format(type='A2ResNet3d', extra=f'a2={a2}'))
         configs.append(str(path))
     return configs
 

@@ -14,9 +14,9 @@ from mmengine.registry import DefaultScope
 import a2mm  # noqa: F401
 from a2mm.apis.inference import class_label
 
-from tests.fault_helpers import (FAULTS, make_fault_videos,
-                                 tiny_recognizer_config, write_list)
-from tests.tools.e2e_helpers import run_tool
+from tests.helpers.configs import tiny_recognizer_config
+from tests.helpers.data import FAULTS, make_fault_videos, write_list
+from tests.helpers.tools import run_tool
 
 
 @pytest.fixture(scope='module')

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from a2mm.apis import init_model
-from tests.data.tiny_a2 import (CONFIG, config_value, distinct_bias,
-                                fix_head_scores, load_tool, make_label_map,
-                                make_video, save_checkpoint)
-from tests.tools.e2e_helpers import tool_env
+from tests.helpers.configs import CONFIG, config_value
+from tests.helpers.data import make_label_map, write_gradient_video
+from tests.helpers.models import (distinct_bias, fix_head_scores,
+                                  save_checkpoint)
+from tests.helpers.tools import load_tool, tool_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 BIAS = distinct_bias(config_value('model.cls_head.num_classes'))
@@ -25,8 +26,8 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo')
     (root / 'videos').mkdir()
     videos = [
-        make_video(str(root / 'videos' / 'b.mp4'), num_frames=12),
-        make_video(str(root / 'videos' / 'a.mp4'), num_frames=10)
+        write_gradient_video(str(root / 'videos' / 'b.mp4'), num_frames=12),
+        write_gradient_video(str(root / 'videos' / 'a.mp4'), num_frames=10)
     ]
     model = init_model(CONFIG)
     fix_head_scores(model, BIAS)

@@ -15,8 +15,10 @@ from a2mm.apis import (OnnxRecognizer, ScoresWrapper, export_onnx,
                        init_model, predict_topk)
 from a2mm.apis.export import has_dynamo_onnx_exporter
 from a2mm.apis.onnx_inference import views_as_batch
-from tests.data.tiny_a2 import (CONFIG, config_value, load_tool,
-                                make_label_map, make_video, save_checkpoint)
+from tests.helpers.configs import CONFIG, config_value
+from tests.helpers.data import make_label_map, write_gradient_video
+from tests.helpers.models import save_checkpoint
+from tests.helpers.tools import load_tool
 
 EXPORTER = ('dynamo' if has_dynamo_onnx_exporter()
             and importlib.util.find_spec('onnxscript') else 'torchscript')
@@ -42,7 +44,7 @@ def files(tmp_path_factory):
                     exporter=EXPORTER)
         exported[softmax] = path
     return dict(
-        video=make_video(str(root / 'v.mp4'), num_frames=40),
+        video=write_gradient_video(str(root / 'v.mp4'), num_frames=40),
         labels=make_label_map(str(root / 'labels.txt'), NUM_CLASSES),
         label_file=str(root / 'labels.txt'),
         ckpt=save_checkpoint(model, str(root / 'tiny.pth')),

@@ -7,7 +7,8 @@ import socket
 import pytest
 import torch
 
-from tests.tools.e2e_helpers import run_tool, write_tiny_config
+from tests.helpers.configs import write_tiny_config
+from tests.helpers.tools import run_tool
 
 
 def _free_port() -> int:

@@ -1,7 +1,7 @@
 """tools/analysis/efficiency_summary.py: the claim checks say 'no' when a
 claim fails (fed made-up measurements; the real run is a benchmark)."""
 from a2mm.apis.complexity import Complexity
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 summary = load_tool('tools/analysis/efficiency_summary.py')
 

@@ -14,8 +14,9 @@ import torch
 from a2mm.apis import ScoresWrapper, init_model
 from a2mm.apis.export import (SOFTMAX_METADATA_KEY, has_dynamo_onnx_exporter,
                               has_torch_export)
-from tests.data.tiny_a2 import (CONFIG, config_value, load_tool,
-                                save_checkpoint)
+from tests.helpers.configs import CONFIG, config_value
+from tests.helpers.models import save_checkpoint
+from tests.helpers.tools import load_tool
 
 # B V C T H W: one view of the test pipeline's clip.
 SHAPE = (1, 1, 3, config_value('test_pipeline.1.clip_len'), 32, 32)

@@ -30,8 +30,9 @@ from mmengine.config import Config
 
 import a2mm  # noqa: F401  (allow-lists the checkpoint contents)
 
-from tests.fault_helpers import tiny_recognizer_config, write_list, write_video
-from tests.tools.e2e_helpers import tool_env
+from tests.helpers.configs import tiny_recognizer_config
+from tests.helpers.data import write_labelled_video, write_list
+from tests.helpers.tools import tool_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -43,7 +44,8 @@ def config_file(tmp_path_factory):
     os.makedirs(root)
     entries = []
     for i in range(10):
-        write_video(osp.join(root, f'v{i}.mp4'), 16, seed=i, label=i % 4)
+        write_labelled_video(osp.join(root, f'v{i}.mp4'), 16, seed=i,
+                             label=i % 4)
         entries.append((f'v{i}.mp4', i % 4))
     train = write_list(str(tmp / 'train.txt'), entries)
     val = write_list(str(tmp / 'val.txt'), entries[:4])
@@ -64,7 +66,7 @@ def config_file(tmp_path_factory):
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.visualizer = dict(type='Visualizer',
                           vis_backends=[dict(type='LocalVisBackend')])
-    cfg.custom_imports = dict(imports=['a2mm', 'tests.fault_inject'],
+    cfg.custom_imports = dict(imports=['a2mm', 'tests.helpers.fault_inject'],
                               allow_failed_imports=False)
     path = str(tmp / 'tiny_faults.py')
     cfg.dump(path)

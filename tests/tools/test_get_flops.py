@@ -5,8 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.apis.test_complexity import tiny_configs  # noqa: F401 (fixture)
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'tools' / 'analysis' / 'get_flops.py'

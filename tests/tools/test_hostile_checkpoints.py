@@ -1,8 +1,8 @@
-"""The hostile corpus (tests/hostile_checkpoints.py) through every entry
-point that loads a checkpoint: nothing runs, nothing crashes or hangs, and
-each file gets an error naming it and why.
+"""The hostile corpus (tests/helpers/hostile_checkpoints.py) through every
+entry point that loads a checkpoint: nothing runs, nothing crashes or hangs,
+and each file gets an error naming it and why.
 
-One driver subprocess (tests/tools/hostile_driver.py) calls all nine entry
+One driver subprocess (tests/helpers/hostile_driver.py) calls all nine entry
 points on all corpus files in-process (the Runner-based ones: the first
 file through the tool's ``main``, the others through the Runner's
 ``load_or_resume``), so a crash or a hang fails the test instead of killing
@@ -16,10 +16,11 @@ import sys
 
 import pytest
 
-from tests.data.tiny_a2 import make_label_map, make_video
-from tests.hostile_checkpoints import KINDS, build_corpus
-from tests.tools.e2e_helpers import (NUM_CLASSES, REPO, tool_env,
-                                     write_tiny_config)
+from tests.helpers.configs import write_tiny_config
+from tests.helpers.data import (NUM_CLASSES, make_label_map,
+                                write_gradient_video)
+from tests.helpers.hostile_checkpoints import KINDS, build_corpus
+from tests.helpers.tools import REPO, tool_env
 
 ENTRY_POINTS = ('tools/test.py', 'tools/train.py --resume',
                 'load_from (train)', 'tools/demo.py', 'export_onnx.py',
@@ -41,7 +42,7 @@ def setup(tmp_path_factory):
     weights = init_model(config).state_dict()
     spec = dict(
         config=config, work_dir=str(root / 'work'), marker=marker,
-        video=make_video(str(root / 'clip.mp4')),
+        video=write_gradient_video(str(root / 'clip.mp4')),
         labels=str(root / 'labels.txt'),
         corpus=build_corpus(str(corpus_dir), marker, weights))
     make_label_map(spec['labels'], NUM_CLASSES)
@@ -68,7 +69,7 @@ def test_corpus_has_the_kinds_the_issue_lists():
 def test_every_entry_point_refuses_every_hostile_file(setup, tmp_path):
     spec_file, out_file = tmp_path / 'spec.json', tmp_path / 'out.json'
     spec_file.write_text(json.dumps(setup))
-    proc = _run(['-m', 'tests.tools.hostile_driver', str(spec_file),
+    proc = _run(['-m', 'tests.helpers.hostile_driver', str(spec_file),
                  str(out_file)], timeout=600)
     last = [line for line in proc.stdout.splitlines()
             if line.startswith('--> ')][-1:]

@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 tool = load_tool('tools/data/make_long_range_dataset.py')
 

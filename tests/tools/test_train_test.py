@@ -12,8 +12,9 @@ from mmengine.config import Config
 
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
 from a2mm.apis.inference import class_scores
-from tests.tools.e2e_helpers import (NUM_CLASSES, REPO, dataloader_override,
-                                     run_tool, write_tiny_config)
+from tests.helpers.configs import dataloader_override, write_tiny_config
+from tests.helpers.data import NUM_CLASSES
+from tests.helpers.tools import REPO, run_tool
 
 
 @pytest.fixture(scope='module')

@@ -6,8 +6,10 @@ import cv2
 import pytest
 
 from a2mm.apis import extract_attention, init_model, render_attention_grid
-from tests.data.tiny_a2 import (CONFIG, load_tool, make_video,
-                                save_checkpoint)
+from tests.helpers.configs import CONFIG
+from tests.helpers.data import write_gradient_video
+from tests.helpers.models import save_checkpoint
+from tests.helpers.tools import load_tool
 
 
 @pytest.fixture(scope='module')
@@ -15,7 +17,7 @@ def inputs(tmp_path_factory):
     """A video, a checkpoint, and the shapes of the model's maps on it."""
     root = tmp_path_factory.mktemp('attn')
     model = init_model(CONFIG)
-    video = make_video(str(root / 'clip.mp4'))
+    video = write_gradient_video(str(root / 'clip.mp4'))
     frames, maps = extract_attention(model, video)
     return dict(
         root=root,

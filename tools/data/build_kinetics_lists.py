@@ -34,7 +34,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Set, Tuple
 
-from exclusions import read_exclusions
+from a2mm.datasets.exclusions import read_exclusions
 
 REQUIRED = ('label', 'youtube_id', 'time_start', 'time_end')
 

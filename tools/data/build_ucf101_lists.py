@@ -27,7 +27,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from exclusions import read_exclusions
+from a2mm.datasets.exclusions import read_exclusions
 
 
 def read_class_index(path: str) -> List[str]:

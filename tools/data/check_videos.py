@@ -35,38 +35,16 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import signal
-import sys
 from multiprocessing.connection import wait
 from typing import List, Optional, Sequence, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+from mmengine.utils import ProgressBar
 
-from mmengine.utils import ProgressBar  # noqa: E402
+from a2mm.datasets.clip_span import clip_span
+from a2mm.datasets.container_check import container_problem
+from a2mm.datasets.video_files import list_videos
 
-from a2mm.datasets.annotation import decode_text, parse_video_list  # noqa
-from a2mm.datasets.clip_span import clip_span  # noqa: E402
-from a2mm.datasets.container_check import container_problem  # noqa: E402
-
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v')
 SHORT = 'short'  # reason prefix of a video shorter than one clip
-
-
-def list_videos(video_root: str, ann_file: Optional[str]) -> List[str]:
-    """Relative video paths: those of ``ann_file`` (parsed as the dataset
-    parses it; labels are optional here), or every video file under
-    ``video_root``, sorted."""
-    if ann_file is not None:
-        with open(ann_file, 'rb') as f:
-            text = decode_text(f.read(), ann_file)
-        return [s['filename'] for s in parse_video_list(
-            text, ann_file, require_labels=False)]
-    found = []
-    for folder, _, files in os.walk(video_root):
-        found += [osp.relpath(osp.join(folder, name), video_root)
-                  for name in files
-                  if name.lower().endswith(VIDEO_EXTENSIONS)]
-    return sorted(found)
 
 
 def check_video(task: Tuple[str, str, int, int]) -> Optional[str]:

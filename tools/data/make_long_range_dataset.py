@@ -36,17 +36,13 @@ Usage::
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import List, Optional, Tuple
 
 import numpy as np
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from a2mm.datasets.digit_clips import (background_frame,  # noqa: E402
-                                       background_halves, digit_alpha,
-                                       ink_colour, paste_digit, split_digits,
-                                       write_list, write_video)
+from a2mm.datasets.digit_clips import (background_frame, background_halves,
+                                       digit_alpha, ink_colour, paste_digit,
+                                       split_digits, write_list, write_video)
 
 SIZE = 32           # frame height = width
 NUM_FRAMES = 8      # frames per clip; the configs sample all of them

@@ -49,7 +49,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.utils import ProgressBar
 
-from check_videos import list_videos
+from a2mm.datasets.video_files import list_videos
 
 #: output extension -> (ffmpeg muxer, video encoder)
 CONTAINERS = {

@@ -15,8 +15,8 @@ from mmengine.runner import Runner
 import a2mm  # noqa: F401
 from a2mm.datasets import BadVideoError
 from a2mm.utils.checkpoint import CheckpointMismatchError, compare_state_dicts
-from tests.fault_helpers import (FAULTS, make_fault_videos,
-                                 tiny_recognizer_config, write_list)
+from tests.helpers.configs import tiny_recognizer_config
+from tests.helpers.data import FAULTS, make_fault_videos, write_list
 
 
 @pytest.fixture(scope='module')
@@ -206,7 +206,7 @@ def best_runner(work, videos, hook, save_best, **overrides):
     """Evaluation every 2 of 6 iterations with ``TrainProgressMetric``
     (``progress/step`` improves at each, ``progress/coarse`` at the 1st
     and the 3rd), best checkpoints by ``save_best``."""
-    import tests.fault_inject  # noqa: F401  (registers the metric)
+    import tests.helpers.fault_inject  # noqa: F401  (registers the metric)
     runner_cfg = {
         'default_hooks.checkpoint.type': hook,
         'default_hooks.checkpoint.save_best': save_best,

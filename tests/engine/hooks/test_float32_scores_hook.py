@@ -13,8 +13,8 @@ from a2mm.apis import init_model
 from a2mm.apis.inference import class_scores
 from a2mm.engine.hooks import Float32ScoresHook
 from a2mm.engine.hooks.float32_scores_hook import to_float32
-from tests.data.tiny_a2 import (CONFIG, config_value, fix_head_scores,
-                                labelled_sample)
+from tests.helpers.configs import CONFIG, config_value
+from tests.helpers.models import fix_head_scores, labelled_sample
 
 NUM_CLASSES = config_value('model.cls_head.num_classes')
 # Head biases with a clear winner: the model predicts class 3 for any clip.

@@ -291,7 +291,7 @@ def test_cuda_amp_step_matches_fp32(dtype):
 def test_compiled_training_step_matches_eager(impl):
     """A tiny A² 3D ResNet in training mode under torch.compile (dynamo +
     AOTAutograd, one graph): the eager output and every gradient."""
-    from tests.models.blocks.test_a2_block import check_compiled_matches_eager
+    from tests.helpers.models import check_compiled_matches_eager
     model = build(a2=(1, 1), a2_cfg=dict(impl=impl, zero_init=False),
                   depth=18, num_stages=2, base_channels=8, out_indices=(1, ),
                   spatial_strides=(1, 2), temporal_strides=(1, 1),

@@ -13,6 +13,7 @@ from a2mm.models.blocks.a2_attention import (a2_attention,
                                              a2_attention_chunked,
                                              in_proj_parts, training_pass)
 from a2mm.registry import MODELS
+from tests.helpers.models import check_compiled_matches_eager
 
 
 def naive_a2(block: A2Block, x: torch.Tensor) -> torch.Tensor:
@@ -467,37 +468,6 @@ def test_cuda_auto_trains_with_autograd_pass(chunked_calls):
     assert chunked_calls == []
     A2Block(8, impl='chunked').cuda()(x)
     assert chunked_calls == [1]
-
-
-def grads_of_step(module: torch.nn.Module, x: torch.Tensor):
-    """Output, dL/dx and dL/dparams of one training step with a loss that
-    weights every output element differently."""
-    x = x.detach().requires_grad_()
-    out = module(x)
-    weight = torch.linspace(-1, 1, out.numel()).reshape(out.shape)
-    (out * weight).sum().backward()
-    grads = {'x': x.grad}
-    for name, p in module.named_parameters():
-        grads[name.replace('_orig_mod.', '')] = p.grad
-        p.grad = None
-    return out.detach(), grads
-
-
-def check_compiled_matches_eager(module, x, backend, atol):
-    """torch.compile (whole graph, no break) gives the eager training
-    step's output and gradients; the chunked pass runs only eagerly."""
-    out, grads = grads_of_step(module, x)
-    compiled = torch.compile(module, backend=backend, fullgraph=True)
-    out_c, grads_c = grads_of_step(compiled, x)
-    torch.testing.assert_close(out_c, out, atol=atol, rtol=1e-4)
-    assert grads_c.keys() == grads.keys()
-    # float noise scales with the largest gradient: a bias before a
-    # train-mode BN has a zero gradient, computed as noise of that size
-    scale = max(float(g.abs().max()) for g in grads.values())
-    assert scale > 0
-    for key in grads:
-        torch.testing.assert_close(grads_c[key], grads[key],
-                                   atol=atol * scale, rtol=1e-4, msg=key)
 
 
 @pytest.mark.parametrize('norm_cfg', [None, dict(type='BN3d')])

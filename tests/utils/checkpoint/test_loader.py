@@ -176,7 +176,7 @@ def test_crafted_dtype_is_refused_and_the_interpreter_survives(tmp_path):
     old allow-list (numpy dtype classes) let its BUILD run, and reading the
     field dereferenced 0x4141414141414141 (SIGSEGV). Run in a subprocess so
     that a crash is a failure here, not the end of pytest."""
-    from tests.hostile_checkpoints import write_crafted_dtype
+    from tests.helpers.hostile_checkpoints import write_crafted_dtype
     path = write_crafted_dtype(str(tmp_path / 'dtype.pth'))
     code = ('import a2mm\n'
             'from a2mm.utils.checkpoint.loader import load_checkpoint_file\n'
@@ -192,7 +192,7 @@ def test_crafted_dtype_is_refused_and_the_interpreter_survives(tmp_path):
 
 def test_crafted_dtype_state_is_refused(tmp_path):
     """Only the state numpy writes for a numeric dtype passes BUILD."""
-    from tests.hostile_checkpoints import write_crafted_dtype
+    from tests.helpers.hostile_checkpoints import write_crafted_dtype
     path = write_crafted_dtype(str(tmp_path / 'flags.pth'), flags_only=True)
     with pytest.raises(CheckpointLoadError, match='only the plain state'):
         load_checkpoint_file(path)
@@ -255,5 +255,5 @@ def test_pretty_text_of_a_real_config_is_plain_data():
     from mmengine.config import Config
 
     from a2mm.utils.checkpoint.config_text import check_config_text
-    from tests.data.tiny_a2 import CONFIG
+    from tests.helpers.configs import CONFIG
     check_config_text(Config.fromfile(CONFIG).pretty_text)

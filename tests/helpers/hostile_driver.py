@@ -2,7 +2,7 @@
 checkpoint, in one process, and write what each did as JSON.
 
 Run by tests/tools/test_hostile_checkpoints.py as a subprocess
-(``python -m tests.tools.hostile_driver SPEC_JSON OUT_JSON``), so that an
+(``python -m tests.helpers.hostile_driver SPEC_JSON OUT_JSON``), so that an
 interpreter crash (SIGSEGV) or a hang is the test's failure, not the end of
 pytest. Each call runs under a 60 s alarm; the line printed before each
 call names the entry point and file, so a crash points at its cause.
@@ -17,7 +17,7 @@ import time
 import traceback
 from typing import Callable, Dict
 
-from tests.data.tiny_a2 import load_tool
+from tests.helpers.tools import load_tool
 
 #: seconds one entry point may take on one file
 CALL_TIMEOUT = 60

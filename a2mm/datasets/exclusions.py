@@ -1,11 +1,14 @@
-"""Read the report of ``check_videos.py`` so that the list builders can leave
-the files it names out.
+"""Read the report of ``tools/data/check_videos.py`` (or the failure report
+of ``tools/data/resize_videos.py``) so that the list builders
+(``tools/data/build_*_lists.py --exclude``) can leave the files it names out.
 
 Report format: one bad video per line, ``<path>\\t<reason>``, where
 ``<path>`` is relative to the video root the checker was given; lines
 starting with ``#`` are comments.
 """
 from typing import Optional, Set
+
+__all__ = ['read_exclusions']
 
 
 def read_exclusions(report: Optional[str]) -> Set[str]:

@@ -1,5 +1,5 @@
 """A corpus of hostile and broken checkpoint files, built in a test's
-tmp_path (``from tests.hostile_checkpoints import build_corpus``).
+tmp_path (``from tests.helpers.hostile_checkpoints import build_corpus``).
 
 Each kind is what an attacker (or a broken download) would hand a user as
 ``model.pth``; every payload that would run writes ``marker``, so a test
