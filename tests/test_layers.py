@@ -127,3 +127,25 @@ def test_the_checker_sees_a_wrong_import(tmp_path):
     assert 'a2mm.engine.hooks' in found
     assert a2mm_layer('a2mm.engine.hooks.BadVideoHook') == 'engine'
     assert 'engine' not in ALLOWED['models']
+
+
+ENTRY_POINT_SHIMS = {'tools/train.py', 'tools/test.py'}
+
+
+@pytest.mark.parametrize('path', [
+    p for top in ('a2mm', 'tools', 'tests') for p in python_files(top)
+    if osp.relpath(p, REPO) not in ENTRY_POINT_SHIMS
+], ids=lambda p: osp.relpath(p, REPO))
+def test_no_sys_path_edits_outside_the_entry_point_shims(path):
+    """Only tools/train.py and tools/test.py put the checkout on sys.path
+    (to run from a clone); everything else imports the installed
+    package."""
+    tree = ast.parse(open(path).read(), path)
+    edits = [node.lineno for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute)
+             and node.attr in ('insert', 'append', 'extend')
+             and isinstance(node.value, ast.Attribute)
+             and node.value.attr == 'path'
+             and isinstance(node.value.value, ast.Name)
+             and node.value.value.id == 'sys']
+    assert not edits, f'sys.path edited at lines {edits}'
