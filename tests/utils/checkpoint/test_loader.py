@@ -254,6 +254,13 @@ def test_pretty_text_of_a_real_config_is_plain_data():
     checkpoints are not refused."""
     from mmengine.config import Config
 
-    from a2mm.utils.checkpoint.config_text import check_config_text
+    from a2mm.utils.checkpoint.config_text import (ConfigTextError,
+                                                   check_config_text)
     from tests.helpers.configs import CONFIG
-    check_config_text(Config.fromfile(CONFIG).pretty_text)
+    text = Config.fromfile(CONFIG).pretty_text
+    names = {t.id for stmt in check_config_text(text).body
+             for t in stmt.targets}
+    assert {'model', 'train_dataloader'} <= names
+    # the same text with one line of code appended is refused
+    with pytest.raises(ConfigTextError, match='line'):
+        check_config_text(text + "\nx = __import__('os').getcwd()\n")
