@@ -27,8 +27,8 @@ class ContextBlock3d(ContextBlock):
     ``T * H * W`` positions into one context vector ``(B, C)``, a bottleneck
     transform (``C -> int(C * ratio) -> C`` with LayerNorm and ReLU), added
     to (``'channel_add'``) or multiplying (``'channel_mul'``) every
-    position. The last convolution of each transform starts at zero (mmcv's
-    ``reset_parameters``), so the block starts as an identity.
+    position. By default the last convolution of each transform starts at
+    zero (mmcv's ``reset_parameters``), so the block starts as an identity.
 
     Args:
         in_channels (int): channels ``C`` of the input.
@@ -38,6 +38,10 @@ class ContextBlock3d(ContextBlock):
             Default: ``'att'``.
         fusion_types (Sequence[str]): ``'channel_add'`` and/or
             ``'channel_mul'``. Default: ``('channel_add', )``.
+        zero_init (bool): start the last convolution of each transform at
+            zero (mmcv's choice, for inserting into a pretrained network);
+            False keeps PyTorch's default initialisation of that
+            convolution, as for training from scratch. Default: True.
     """
 
     _abbr_ = 'context_block3d'
@@ -46,7 +50,8 @@ class ContextBlock3d(ContextBlock):
                  in_channels: int,
                  ratio: float,
                  pooling_type: str = 'att',
-                 fusion_types: Sequence[str] = ('channel_add', )) -> None:
+                 fusion_types: Sequence[str] = ('channel_add', ),
+                 zero_init: bool = True) -> None:
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError(
                 f'in_channels must be a positive int, got {in_channels!r}')
@@ -66,6 +71,11 @@ class ContextBlock3d(ContextBlock):
                 f'fusion_types must be a non-empty subset of (channel_add, '
                 f'channel_mul), got {fusion_types!r}')
         super().__init__(in_channels, ratio, pooling_type, fusion_types)
+        self.zero_init = zero_init
+        if not zero_init:
+            for transform in (self.channel_add_conv, self.channel_mul_conv):
+                if transform is not None:
+                    transform[-1].reset_parameters()  # nn.Conv2d's default
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, T, H, W)`` -> ``(B, C, T, H, W)``."""

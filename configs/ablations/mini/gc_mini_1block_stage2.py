@@ -12,4 +12,4 @@ model = dict(
         type='BlockInserted',
         backbone={{_base_.model.backbone}},
         positions=['layer2.1'],
-        block=dict(type='ContextBlock3d', ratio=1 / 4)))
+        block=dict(type='ContextBlock3d', ratio=1 / 4, zero_init=False)))

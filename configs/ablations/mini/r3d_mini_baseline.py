@@ -18,9 +18,19 @@ _base_ = [
     '../../_base_/default_runtime.py'
 ]
 
+# Every block an arm inserts is trained from scratch, so none starts as an
+# identity: A² blocks with zero_init=False (the a2_cfg below, inherited by
+# every A² arm), the GC block with zero_init=False (its config), and the
+# non-local block as MMAction2 builds it (ResNet3d.init_weights sets every
+# BatchNorm weight to 1 after mmcv's NonLocal3d zeroed its output norm).
+# Zero-initialised blocks (a2mm's default, for adding blocks to a trained
+# model) left the A² and GC arms at chance in about half of the seeds here:
+# a zero output gets no first-order gradient from this task's label
+# (docs/ablation.md).
 model = dict(
     backbone=dict(
         a2=0,
+        a2_cfg=dict(zero_init=False),
         inflate=(0, 0, 0),
         with_pool2=False,
         temporal_strides=(1, 1, 1)),

@@ -66,6 +66,23 @@ def test_starts_as_identity_and_registered():
         torch.testing.assert_close(block(x), x)
 
 
+@pytest.mark.parametrize('fusion_types', [('channel_add', ),
+                                          ('channel_add', 'channel_mul')])
+def test_zero_init_false_starts_away_from_identity(fusion_types):
+    """zero_init=False (training from scratch): the last convolution of
+    every transform keeps a default initialisation, so the block changes
+    its input from the first step."""
+    torch.manual_seed(0)
+    block = ContextBlock3d(8, 0.25, fusion_types=fusion_types,
+                           zero_init=False)
+    for transform in (block.channel_add_conv, block.channel_mul_conv):
+        if transform is not None:
+            assert transform[-1].weight.abs().min() > 0
+    x = torch.randn(2, 8, 2, 3, 3)
+    assert (block(x) - x).abs().max() > 1e-3
+    assert ContextBlock3d(8, 0.25, fusion_types=fusion_types).zero_init
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(in_channels=8, ratio=0.05), 'bottleneck'),
     (dict(in_channels=0, ratio=0.25), 'in_channels'),
