@@ -124,19 +124,27 @@ def test_short_videos_are_trained_and_tested_and_counted(tmp_path, videos):
     assert f'{files["short"]} (5 frames)' in line
 
 
-def test_failed_checkpoint_write_keeps_the_last_one(tmp_path, videos,
-                                                    monkeypatch):
-    """A write that dies half-way (as under SIGKILL) at iteration 2."""
+def die_while_writing(monkeypatch, marker: str, message: str):
+    """Make MMEngine's file writes die half-way (as under SIGKILL) for the
+    file whose path contains ``marker``: half the bytes are written, then
+    ``KeyboardInterrupt(message)``. Returns the real ``put``."""
     real_put = LocalBackend.put
 
     def dying_put(self, obj, filepath):
-        if 'iter_2' in str(filepath):
+        if marker in str(filepath):
             with open(filepath, 'wb') as f:
                 f.write(obj[:len(obj) // 2])
-            raise KeyboardInterrupt('killed while saving')
+            raise KeyboardInterrupt(message)
         return real_put(self, obj, filepath)
 
     monkeypatch.setattr(LocalBackend, 'put', dying_put)
+    return real_put
+
+
+def test_failed_checkpoint_write_keeps_the_last_one(tmp_path, videos,
+                                                    monkeypatch):
+    """A write that dies half-way (as under SIGKILL) at iteration 2."""
+    real_put = die_while_writing(monkeypatch, 'iter_2', 'killed while saving')
     results = {}
     for hook in ('CheckpointHook', 'AtomicCheckpointHook'):
         work = tmp_path / hook
@@ -262,16 +270,8 @@ def test_best_checkpoints_named_and_recorded_as_upstream(tmp_path, videos):
 def test_failed_best_write_keeps_the_previous_best(tmp_path, videos,
                                                    monkeypatch):
     """The best save at iteration 4 dies half-way (as under SIGKILL)."""
-    real_put = LocalBackend.put
-
-    def dying_put(self, obj, filepath):
-        if 'best_progress_step_iter_4' in str(filepath):
-            with open(filepath, 'wb') as f:
-                f.write(obj[:len(obj) // 2])
-            raise KeyboardInterrupt('killed while saving the best')
-        return real_put(self, obj, filepath)
-
-    monkeypatch.setattr(LocalBackend, 'put', dying_put)
+    real_put = die_while_writing(monkeypatch, 'best_progress_step_iter_4',
+                                 'killed while saving the best')
     left = {}
     for hook in ('CheckpointHook', 'AtomicCheckpointHook'):
         work = tmp_path / hook
