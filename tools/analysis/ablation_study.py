@@ -303,27 +303,40 @@ def markdown(rows: List[Dict], *, chance: float, footer: str) -> str:
 
 
 def plot(rows: List[Dict], path: str, *, chance: float) -> None:
-    """Top-1 (mean, std error bars) against GFLOPs, one point per arm."""
+    """Top-1 against the FLOPs each arm adds to the plain network: one
+    point per arm (mean, std error bars) and one small dot per seed, so an
+    arm that learns in some seeds only shows as two clusters.
+
+    x is symmetric-log (linear below 0.01 MFLOPs): the blocks add 0.01-0.6
+    MFLOPs, the deeper and wider networks 2-11."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     colours = {'baseline': 'black', 'stage': 'tab:blue',
                'number': 'tab:green', 'm/n': 'tab:purple',
                'non-local': 'tab:red', 'deeper': 'tab:grey'}
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    for row in rows:
-        ax.errorbar(row['gflops'], row['top1_mean'], yerr=row['top1_std'],
-                    fmt='o', capsize=3, color=colours[row['group']])
-        ax.annotate(row['what'], (row['gflops'], row['top1_mean']),
-                    textcoords='offset points', xytext=(5, 3), fontsize=7)
+    base = next((r['gflops'] for r in rows if r['group'] == 'baseline'),
+                min(r['gflops'] for r in rows))
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for k, row in enumerate(rows):
+        x = (row['gflops'] - base) * 1e3  # extra MFLOPs per clip
+        colour = colours[row['group']]
+        seeds = [float(v) for v in row['top1_per_seed'].split()]
+        ax.scatter([x] * len(seeds), seeds, s=12, color=colour, alpha=0.35)
+        ax.errorbar(x, row['top1_mean'], yerr=row['top1_std'], fmt='o',
+                    capsize=3, color=colour)
+        ax.annotate(row['arm'], (x, row['top1_mean']),
+                    textcoords='offset points',
+                    xytext=(6, 8 if k % 2 else -12), fontsize=7)
+    ax.set_xscale('symlog', linthresh=0.01)
     ax.axhline(chance, linestyle='--', color='grey', linewidth=1)
-    ax.text(ax.get_xlim()[0], chance, ' chance', va='bottom', fontsize=8,
-            color='grey')
+    ax.text(0, chance, ' chance', va='bottom', fontsize=8, color='grey')
     for group, colour in colours.items():
         ax.plot([], [], 'o', color=colour, label=group)
-    ax.legend(fontsize=8, loc='best')
-    ax.set_xlabel('GFLOPs per clip (MMEngine FlopAnalyzer)')
-    ax.set_ylabel('top-1 % on held-out clips (mean ± std over seeds)')
+    ax.legend(fontsize=8, loc='center right')
+    ax.set_xlabel('MFLOPs per clip added to the plain network '
+                  '(MMEngine FlopAnalyzer; symmetric log)')
+    ax.set_ylabel('top-1 % on held-out clips (mean ± std; dots: seeds)')
     ax.set_title('A² ablations in miniature (long-range digits)')
     ax.grid(alpha=0.3)
     fig.tight_layout()
