@@ -36,6 +36,7 @@ is ``requirements/constraints.txt``, which the README's commands and
 convention, as MMAction2's ``add_mim_extension``): copied into a wheel,
 linked to the checkout for an editable install (a2mm/mim.py).
 """
+import ast
 import os
 import os.path as osp
 import shutil
@@ -49,11 +50,15 @@ MIM_FOLDERS = ('configs', 'tools')
 
 def read_version() -> str:
     """``__version__`` of ``a2mm/version.py``, the one place it is written
-    (read, not imported: importing a2mm needs torch and MMAction2)."""
-    namespace = {}
+    (parsed, not imported or run: importing a2mm needs torch and
+    MMAction2)."""
     with open(osp.join(HERE, 'a2mm', 'version.py'), encoding='utf-8') as f:
-        exec(f.read(), namespace)
-    return namespace['__version__']
+        for node in ast.parse(f.read()).body:
+            if isinstance(node, ast.Assign) and [
+                    t.id for t in node.targets
+                    if isinstance(t, ast.Name)] == ['__version__']:
+                return ast.literal_eval(node.value)
+    raise RuntimeError('a2mm/version.py does not set __version__')
 
 
 class BuildPyWithMim(build_py):
