@@ -2,7 +2,6 @@
 written and broken for real in tmp_path: missing, zero-byte, text renamed
 .mp4, truncated MP4 and AVI, corrupt payload, 1x1 and 4x16 pixels; one
 frame and shorter than one clip (used, looped)."""
-import io
 import os.path as osp
 import signal
 import subprocess
