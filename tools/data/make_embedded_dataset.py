@@ -27,7 +27,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from a2mm.datasets.digit_clips import (background_frame, background_halves,
+from a2mm.datasets.digit_clips import (PanningWindow, background_halves,
                                        digit_alpha, ink_colour, paste_digit,
                                        split_digits, write_list, write_video)
 
@@ -46,27 +46,19 @@ def render_clip(rng: np.random.Generator, digit: np.ndarray,
     Returns:
         np.ndarray: uint8 frames, shape (NUM_FRAMES, HEIGHT, WIDTH, 3), RGB.
     """
-    bg_t, bg_h, bg_w = background.shape[:3]
     # background window: random start, slow pan (real motion underneath)
-    t0 = int(rng.integers(0, max(bg_t - NUM_FRAMES, 1)))
-    y0 = rng.uniform(0, bg_h - HEIGHT)
-    x0 = rng.uniform(0, bg_w - WIDTH)
-    pan = rng.uniform(-0.5, 0.5, size=2)
+    window = PanningWindow(rng, background, (HEIGHT, WIDTH), NUM_FRAMES, 0.5)
     # digit: random position and velocity, bouncing off the frame borders
     alpha = digit_alpha(digit, DIGIT_SIZE)
     # light digit on a dark window, dark digit on a light one
-    colour = ink_colour(rng, background[t0, int(y0):int(y0) + HEIGHT,
-                                        int(x0):int(x0) + WIDTH])
+    colour = ink_colour(rng, window.first_window())
     pos = rng.uniform([0, 0], [HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE])
     vel = rng.uniform(0.7, 1.8, size=2) * rng.choice([-1, 1], size=2)
     limit = np.array([HEIGHT - DIGIT_SIZE, WIDTH - DIGIT_SIZE], np.float64)
 
     frames = np.empty((NUM_FRAMES, HEIGHT, WIDTH, 3), np.uint8)
     for t in range(NUM_FRAMES):
-        y = int(np.clip(y0 + pan[0] * t, 0, bg_h - HEIGHT))
-        x = int(np.clip(x0 + pan[1] * t, 0, bg_w - WIDTH))
-        frame = background_frame(background, t0 + t, y, x,
-                                 (HEIGHT, WIDTH))
+        frame = window.frame(t)
         paste_digit(frame, alpha, colour, tuple(pos.astype(int)))
         frames[t] = frame.clip(0, 255).astype(np.uint8)
         pos += vel

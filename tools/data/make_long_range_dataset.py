@@ -40,7 +40,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from a2mm.datasets.digit_clips import (background_frame, background_halves,
+from a2mm.datasets.digit_clips import (PanningWindow, background_halves,
                                        digit_alpha, paste_digit, split_digits,
                                        write_list, write_video)
 
@@ -83,11 +83,7 @@ def render_clip(rng: np.random.Generator, digits: Tuple[np.ndarray,
     Returns:
         np.ndarray: uint8 frames, shape (NUM_FRAMES, SIZE, SIZE, 3), RGB.
     """
-    bg_t, bg_h, bg_w = background.shape[:3]
-    t0 = int(rng.integers(0, max(bg_t - NUM_FRAMES, 1)))
-    y0 = rng.uniform(0, bg_h - SIZE)
-    x0 = rng.uniform(0, bg_w - SIZE)
-    pan = rng.uniform(-1.0, 1.0, size=2)
+    window = PanningWindow(rng, background, (SIZE, SIZE), NUM_FRAMES, 1.0)
     corners = DIAGONALS[int(rng.integers(len(DIAGONALS)))]
     shown = []  # (first frame, last frame + 1, alpha, origin) per digit
     for k, (digit, corner) in enumerate(zip(digits, corners)):
@@ -97,9 +93,7 @@ def render_clip(rng: np.random.Generator, digits: Tuple[np.ndarray,
 
     frames = np.empty((NUM_FRAMES, SIZE, SIZE, 3), np.uint8)
     for t in range(NUM_FRAMES):
-        y = int(np.clip(y0 + pan[0] * t, 0, bg_h - SIZE))
-        x = int(np.clip(x0 + pan[1] * t, 0, bg_w - SIZE))
-        frame = background_frame(background, t0 + t, y, x, (SIZE, SIZE))
+        frame = window.frame(t)
         for start, stop, alpha, origin in shown:
             if start <= t < stop:
                 paste_card(frame, alpha, origin)
