@@ -24,7 +24,8 @@ from a2mm.apis.config_check import check_config  # noqa: E402
 from a2mm.apis.config_edits import (add_amp_arguments,  # noqa: E402
                                     enable_amp_test, enable_skip_bad_videos,
                                     link_num_classes)
-from a2mm.utils import setup_cpu_distributed  # noqa: E402
+from a2mm.utils import (close_distributed,  # noqa: E402
+                        setup_cpu_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -125,6 +126,7 @@ def main(argv=None) -> None:
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics))
+    close_distributed()  # every process in step (a2mm/utils/dist.py)
 
 
 def format_metrics(metrics: dict) -> str:

@@ -24,7 +24,8 @@ from mmengine.runner import Runner  # noqa: E402
 from a2mm.apis.config_check import check_config  # noqa: E402
 from a2mm.apis.config_edits import (add_amp_arguments,  # noqa: E402
                                     enable_amp_train, link_num_classes)
-from a2mm.utils import setup_cpu_distributed  # noqa: E402
+from a2mm.utils import (close_distributed,  # noqa: E402
+                        setup_cpu_distributed)
 from a2mm.utils.determinism import (prepare_cuda_determinism,  # noqa: E402
                                     relax_cuda_determinism)
 from a2mm.utils.work_dir_lock import launcher_rank, lock_work_dir  # noqa: E402
@@ -131,6 +132,7 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg)
     relax_cuda_determinism(cfg)  # after the runner's own randomness setup
     runner.train()
+    close_distributed()  # every process in step (a2mm/utils/dist.py)
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ for the tools, :mod:`~a2mm.utils.dist` (distributed runs on CPU),
 imported only where they are used.
 """
 from . import checkpoint  # noqa: F401  (registers the safe local loader)
-from .dist import setup_cpu_distributed
+from .dist import close_distributed, setup_cpu_distributed
 from .input_shape import guess_input_shape
 
-__all__ = ['setup_cpu_distributed', 'guess_input_shape']
+__all__ = ['setup_cpu_distributed', 'close_distributed', 'guess_input_shape']

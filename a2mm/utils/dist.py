@@ -10,6 +10,13 @@ itself from the ``torchrun`` environment (``RANK``, ``WORLD_SIZE``,
 ``MASTER_ADDR``, ``MASTER_PORT``) so that the runner finds it already open,
 and asks for a CPU ``MMDistributedDataParallel`` (``device_ids=None``).
 Nothing changes when CUDA is available.
+
+:func:`close_distributed` ends any distributed run, CPU or CUDA, in step:
+MMEngine 0.10.7 never destroys the process group it opens, so the group is
+torn down by each interpreter's exit, in no set order across processes. With
+gloo, a process whose peer has already exited can then abort in a C++
+destructor ("terminate called without an active exception") after a run that
+finished, and the launcher reports the whole run as failed.
 """
 import datetime
 import os
@@ -18,7 +25,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
-__all__ = ['setup_cpu_distributed']
+__all__ = ['setup_cpu_distributed', 'close_distributed']
 
 _TORCHRUN_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
                   'MASTER_PORT')
@@ -68,4 +75,22 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     wrapper.setdefault('type', 'MMDistributedDataParallel')
     wrapper['device_ids'] = None  # CPU modules take no device ids
     cfg.model_wrapper_cfg = wrapper
+    return True
+
+
+def close_distributed() -> bool:
+    """Wait for every process of the run, then close the process group.
+
+    Call it once the runner's work is done (``runner.train()`` or
+    ``runner.test()`` returned) in every process; on an error path, leave
+    the group to the launcher, since the other processes may never reach
+    the barrier.
+
+    Returns:
+        bool: True when a process group was open and is now closed.
+    """
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return False
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()
     return True
