@@ -4,7 +4,8 @@ registry: safe checkpoint loading and state-dict reports
 registering MMEngine's loader for local paths), the mixed precision dtypes
 and autocast region (:mod:`~a2mm.utils.amp`), the input shape a backbone
 takes, for dry runs and FLOP counts (:mod:`~a2mm.utils.input_shape`) and,
-for the tools, :mod:`~a2mm.utils.dist` (distributed runs on CPU),
+for the tools, :mod:`~a2mm.utils.dist` (distributed runs on CPU; every
+run ending in step),
 :mod:`~a2mm.utils.determinism` (``--deterministic`` on CUDA) and
 :mod:`~a2mm.utils.work_dir_lock` (one training run per work dir), which are
 imported only where they are used.
