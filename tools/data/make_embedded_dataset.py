@@ -29,7 +29,7 @@ import numpy as np
 
 from a2mm.datasets.digit_clips import (PanningWindow, background_halves,
                                        digit_alpha, ink_colour, paste_digit,
-                                       split_digits, write_list, write_video)
+                                       split_digits, write_split)
 
 HEIGHT, WIDTH = 40, 56      # frame size (H, W) of every generated clip
 NUM_FRAMES = 32             # frames per clip, written at FPS
@@ -77,21 +77,16 @@ def make_split(out: str, split: str, num: int, images: np.ndarray,
     Returns:
         str: path of the annotation list (``<file> <label>`` per line).
     """
-    video_dir = osp.join(out, 'videos', split)
-    os.makedirs(video_dir, exist_ok=True)
     by_class = [np.flatnonzero(labels == c) for c in range(len(CLASSES))]
-    entries = []
-    for i in range(num):
-        label = i % len(CLASSES)
-        digit = images[rng.choice(by_class[label])]
-        background = backgrounds[int(rng.integers(len(backgrounds)))]
-        name = f'{i:05d}.mp4'
-        write_video(osp.join(video_dir, name),
-                    render_clip(rng, digit, background), FPS)
-        entries.append((name, label))
-    ann_file = osp.join(out, f'{split}_list.txt')
-    write_list(ann_file, entries)
-    return ann_file
+
+    def clips():
+        for i in range(num):
+            label = i % len(CLASSES)
+            digit = images[rng.choice(by_class[label])]
+            background = backgrounds[int(rng.integers(len(backgrounds)))]
+            yield render_clip(rng, digit, background), label
+
+    return write_split(out, split, clips(), FPS)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

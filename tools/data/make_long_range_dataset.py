@@ -42,7 +42,7 @@ import numpy as np
 
 from a2mm.datasets.digit_clips import (PanningWindow, background_halves,
                                        digit_alpha, paste_digit, split_digits,
-                                       write_list, write_video)
+                                       write_split)
 
 SIZE = 32           # frame height = width
 NUM_FRAMES = 8      # frames per clip; the configs sample all of them
@@ -111,23 +111,18 @@ def make_split(out: str, split: str, *, num: int, num_digits: int,
     Returns:
         str: path of the annotation list (``<file> <label>`` per line).
     """
-    video_dir = osp.join(out, 'videos', split)
-    os.makedirs(video_dir, exist_ok=True)
     by_digit = [np.flatnonzero(labels == d) for d in range(num_digits)]
-    entries = []
-    for i in range(num):
-        label = i % num_digits
-        a = int(rng.integers(num_digits))
-        b = (label - a) % num_digits
-        scans = tuple(images[rng.choice(by_digit[d])] for d in (a, b))
-        background = backgrounds[int(rng.integers(len(backgrounds)))]
-        name = f'{i:05d}.mp4'
-        write_video(osp.join(video_dir, name),
-                    render_clip(rng, scans, background), FPS)
-        entries.append((name, label))
-    ann_file = osp.join(out, f'{split}_list.txt')
-    write_list(ann_file, entries)
-    return ann_file
+
+    def clips():
+        for i in range(num):
+            label = i % num_digits
+            a = int(rng.integers(num_digits))
+            b = (label - a) % num_digits
+            scans = tuple(images[rng.choice(by_digit[d])] for d in (a, b))
+            background = backgrounds[int(rng.integers(len(backgrounds)))]
+            yield render_clip(rng, scans, background), label
+
+    return write_split(out, split, clips(), FPS)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
