@@ -3,7 +3,7 @@ module's imports from its source and compare them with the allowed table."""
 import ast
 import os
 import os.path as osp
-from typing import Iterator, Set, Tuple
+from typing import Iterator, Tuple
 
 import pytest
 
@@ -66,13 +66,6 @@ def a2mm_layer(module: str) -> str:
     return parts[1] if parts[0] == 'a2mm' and len(parts) > 1 else ''
 
 
-def is_alias(path: str) -> bool:
-    """An old import path kept for users: its docstring says where the code
-    moved."""
-    doc = ast.get_docstring(ast.parse(open(path).read())) or ''
-    return doc.startswith('Moved')
-
-
 def test_every_layer_is_in_the_table():
     layers = {a2mm_layer(module_name(p)) for p in python_files('a2mm')}
     assert layers - {''} == set(ALLOWED)
@@ -84,28 +77,11 @@ def test_every_layer_is_in_the_table():
 def test_layer_imports_only_what_it_may(path):
     layer = a2mm_layer(module_name(path))
     allowed = ALLOWED[layer] | {layer, ''}
-    if is_alias(path):
-        # an alias re-exports from wherever the code went, nothing else
-        allowed |= set(ALLOWED)
     wrong = sorted({f'line {line}: {module}'
                     for line, module in imported_modules(path)
                     if a2mm_layer(module) not in allowed
                     and module.startswith('a2mm.')})
     assert not wrong, f'{layer} may import {sorted(ALLOWED[layer])}: {wrong}'
-
-
-@pytest.mark.parametrize('path', [p for p in python_files('a2mm')
-                                  if is_alias(p)],
-                         ids=lambda p: osp.relpath(p, REPO))
-def test_aliases_hold_no_code(path):
-    body = ast.parse(open(path).read()).body[1:]  # after the docstring
-    kinds: Set[str] = {type(node).__name__ for node in body}
-    assert kinds <= {'Import', 'ImportFrom', 'Assign'}, kinds
-    for node in body:
-        if isinstance(node, ast.Assign):
-            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            assert names == ['__all__'] or isinstance(
-                node.value, ast.Name), ast.dump(node)
 
 
 @pytest.mark.parametrize('path', list(python_files('tools')),

@@ -76,7 +76,7 @@ def config_file(tmp_path_factory):
 def train(config, work_dir, *extra, stall=None):
     # bit-identical resume is a CPU property: on a GPU machine the runs
     # stay on the CPU (CUDA's MaxPool3d/AdaptiveAvgPool3d backward kernels
-    # are not deterministic, see a2mm/engine/determinism.py)
+    # are not deterministic, see a2mm/utils/determinism.py)
     env = tool_env(OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
     if stall:
         env['A2MM_STALL_SAVE'] = stall

@@ -23,19 +23,10 @@ from typing import Dict, Optional, Sequence
 
 from a2mm.models.blocks import A2Block
 from a2mm.registry import register_model
-from a2mm.utils.input_shape import guess_input_shape
 from .a2_zero_init import A2ZeroInitMixin
-from .insertion import (InsertedBackbone, UnknownPositionError,
-                        find_output_shapes)
+from .insertion import InsertedBackbone
 
-__all__ = [
-    'A2Inserted', 'UnknownPositionError', 'find_output_shapes',
-    'default_dry_run_shape'
-]
-
-#: the dry run's input shape guess under its earlier name (now
-#: :func:`a2mm.utils.guess_input_shape`, whose defaults are this guess)
-default_dry_run_shape = guess_input_shape
+__all__ = ['A2Inserted']
 
 
 @register_model

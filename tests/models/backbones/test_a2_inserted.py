@@ -7,8 +7,8 @@ import torch
 from mmaction.registry import MODELS
 
 import a2mm  # noqa: F401
-from a2mm.models.backbones.a2_inserted import (UnknownPositionError,
-                                               find_output_shapes)
+from a2mm.models.backbones.insertion import (UnknownPositionError,
+                                             find_output_shapes)
 
 SLOWFAST = dict(
     type='ResNet3dSlowFast',

@@ -5,7 +5,7 @@ import torch
 from mmaction.registry import MODELS
 
 import a2mm  # noqa: F401
-from a2mm.models.backbones.a2_inserted import UnknownPositionError
+from a2mm.models.backbones.insertion import UnknownPositionError
 from a2mm.models.blocks import ContextBlock3d
 
 R3D = dict(type='ResNet3d', depth=18, base_channels=8, num_stages=3,

@@ -1,8 +1,0 @@
-"""Moved to :mod:`a2mm.utils.work_dir_lock`; this alias keeps
-``a2mm.engine.work_dir_lock`` working."""
-from a2mm.utils.work_dir_lock import (LOCK_NAME,  # noqa: F401
-                                      WorkDirBusyError, WorkDirLock,
-                                      launcher_rank, lock_work_dir)
-
-__all__ = ['LOCK_NAME', 'WorkDirBusyError', 'WorkDirLock', 'lock_work_dir',
-           'launcher_rank']
