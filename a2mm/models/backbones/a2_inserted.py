@@ -23,7 +23,7 @@ from typing import Dict, Optional, Sequence
 
 from a2mm.models.blocks import A2Block
 from a2mm.registry import register_model
-from .a2_zero_init import A2ZeroInitMixin
+from .a2_stages import A2ZeroInitMixin
 from .insertion import InsertedBackbone
 
 __all__ = ['A2Inserted']
@@ -58,7 +58,7 @@ class A2Inserted(A2ZeroInitMixin, InsertedBackbone):
 
     Initialisation (``init_weights``): the wrapped backbone as it would be
     alone (including its ``pretrained=`` checkpoint), then the A² blocks
-    back to identity (:class:`~a2mm.models.backbones.a2_zero_init.
+    back to identity (:class:`~a2mm.models.backbones.a2_stages.
     A2ZeroInitMixin`: the backbone's init may reset norm layers).
     """
 

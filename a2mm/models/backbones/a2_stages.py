@@ -12,6 +12,15 @@ An A² block runs after a residual block's final ReLU (and after its non-local
 block, if it has one), where ``Bottleneck3d`` applies ``non_local``. It is
 stored as the residual block's ``a2_block`` child, so a checkpoint key reads
 ``layer3.1.a2_block.<param>``, next to the block's own weights.
+
+MMAction2's ``ResNet3d`` (and ``ResNet``) initialise every convolution
+(kaiming) and every BN (weight 1) of the network, the A² blocks' norm layers
+included, which undoes their zero-init. :class:`A2ZeroInitMixin` re-applies
+it (:meth:`~a2mm.models.blocks.A2Block.zero_init_last`, timm's convention)
+once the parent's ``init_weights`` has run: the one place that does, for
+:class:`~a2mm.models.backbones.A2ResNet3d`,
+:class:`~a2mm.models.backbones.A2ResNet` and
+:class:`~a2mm.models.backbones.A2Inserted`.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -19,10 +28,10 @@ import torch
 import torch.nn as nn
 
 from a2mm.models.blocks import A2Block
-from .a2_zero_init import A2ZeroInitMixin
 
 __all__ = [
-    'A2_PLACEMENTS', 'A2ResidualMixin', 'A2StagesMixin', 'A2Flags',
+    'A2_PLACEMENTS', 'A2ResidualMixin', 'A2StagesMixin', 'A2ZeroInitMixin',
+    'A2Flags',
     'expand_a2_flags', 'add_a2_blocks', 'a2_blocks_of', 'a2_block_names',
     'a2_arch_settings'
 ]
@@ -152,13 +161,32 @@ def a2_arch_settings(arch_settings: Dict[int, Tuple[type, Tuple[int, ...]]],
             for depth, (block, stage_blocks) in arch_settings.items()}
 
 
+class A2ZeroInitMixin:
+    """``init_weights``: the next class's ``init_weights`` (the backbone's),
+    then each A² block of ``self.a2_blocks`` (a ``ModuleList`` or
+    ``ModuleDict`` of the backbone's own blocks) back to identity when it
+    has ``zero_init``.
+
+    Mix in before the backbone class, e.g.
+    ``class A2Inserted(A2ZeroInitMixin, InsertedBackbone)``;
+    :class:`A2StagesMixin` derives from it. A subclass whose
+    ``init_weights`` loads the A² blocks' weights from a checkpoint returns
+    without calling it.
+    """
+
+    def init_weights(self, *args, **kwargs) -> None:
+        super().init_weights(*args, **kwargs)
+        for module in self.a2_blocks.modules():
+            if isinstance(module, A2Block):
+                module.zero_init_last()
+
+
 class A2StagesMixin(A2ZeroInitMixin):
     """``a2=`` / ``a2_cfg=`` for a ResNet-style backbone (``stage_blocks``,
     ``res_layers``, ``block.expansion``, stage ``i`` with
     ``base_channels * 2**i`` planes), used by ``A2ResNet3d`` and
     ``A2ResNet``: the parent's ``__init__`` (every other argument), then the
-    A² blocks; its ``init_weights``
-    (:class:`~a2mm.models.backbones.a2_zero_init.A2ZeroInitMixin`) puts the
+    A² blocks; its ``init_weights`` (:class:`A2ZeroInitMixin`) puts the
     A² blocks back to identity after the parent's."""
 
     def __init__(self,
