@@ -1,12 +1,12 @@
-"""Helpers that hold no MMEngine state and import nothing of a2mm but its
-registry: safe checkpoint loading and state-dict reports
-(:mod:`a2mm.utils.checkpoint`, imported here for its side effect of
-registering MMEngine's loader for local paths), the mixed precision dtypes
-and autocast region (:mod:`~a2mm.utils.amp`), the input shape a backbone
-takes, for dry runs and FLOP counts (:mod:`~a2mm.utils.input_shape`) and,
-for the tools, :mod:`~a2mm.utils.dist` (distributed runs on CPU; every
-run ending in step),
-:mod:`~a2mm.utils.determinism` (``--deterministic`` on CUDA) and
+"""Small helpers over torch, MMEngine and MMAction2 that import nothing of
+a2mm but its registry and version: safe checkpoint loading and state-dict
+reports (:mod:`a2mm.utils.checkpoint`; importing it also installs its
+loader as MMEngine's ``CheckpointLoader`` for local paths and adds its
+allow-list to torch's safe globals), the mixed precision dtypes and
+autocast region (:mod:`~a2mm.utils.amp`), the input shape a backbone takes,
+for dry runs and FLOP counts (:mod:`~a2mm.utils.input_shape`) and, for the
+tools, :mod:`~a2mm.utils.dist` (distributed runs on CPU; every run ending in
+step), :mod:`~a2mm.utils.determinism` (``--deterministic`` on CUDA) and
 :mod:`~a2mm.utils.work_dir_lock` (one training run per work dir), which are
 imported only where they are used.
 """
