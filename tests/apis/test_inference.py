@@ -1,14 +1,21 @@
-"""a2mm.apis inference helpers: model building from config + checkpoint,
-label maps, video collection and top-k order."""
+"""a2mm.apis inference helpers: model building from config + checkpoint
+(also a plain I3D checkpoint into the A² model fine-tuned from it), label
+maps, video collection and top-k order."""
+import logging
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 from a2mm.apis import (collect_videos, init_model, load_label_map,
                        predict_topk)
 from tests.helpers.configs import config_value
 from tests.helpers.data import make_label_map
-from tests.helpers.models import (distinct_bias, fix_head_scores,
-                                  save_checkpoint)
+from a2mm.models.backbones.a2_stages import a2_blocks_of
+from tests.helpers.models import (A2_FROM_I3D, A2_FROM_I3D_BLOCKS, SMALL_R50,
+                                  distinct_bias, fix_head_scores, random_clip,
+                                  save_checkpoint, scores_of,
+                                  trained_plain_i3d)
 
 
 def test_topk_follows_checkpoint_scores(tmp_path, tiny_config, clip_video):
@@ -128,3 +135,41 @@ def test_collect_videos(tmp_path):
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match='no video files'):
         collect_videos(empty)
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append((record.levelno, record.getMessage()))
+
+
+def test_init_model_from_plain_i3d_gives_its_scores(tmp_path):
+    path = str(tmp_path / 'i3d_r50.pth')
+    plain = trained_plain_i3d(path)
+    assert not a2_blocks_of(plain)
+    logger, records = MMLogger.get_current_instance(), _Records()
+    logger.addHandler(records)
+    try:
+        model = init_model(A2_FROM_I3D, path, cfg_options=SMALL_R50)
+    finally:
+        logger.removeHandler(records)
+    (level, log), = [r for r in records.records if 'tensors of' in r[1]]
+    assert level == logging.INFO
+    assert not [r for r in records.records if r[0] >= logging.WARNING]
+    assert '5 new A² block(s) (initialised as identity)' in log
+    assert all(name in log for name in A2_FROM_I3D_BLOCKS)
+    assert 'missing' not in log
+    blocks = a2_blocks_of(model)
+    assert len(blocks) == 5
+    clip = random_clip()
+    expected = scores_of(plain, clip)
+    assert (scores_of(model, clip) - expected).abs().max() <= 1e-5
+    # not vacuous: the blocks do run, and they change the scores once trained
+    with torch.no_grad():
+        for block in blocks:
+            block.out_proj_weight.normal_(0, 1.0)
+    assert (scores_of(model, clip) - expected).abs().max() > 1e-3

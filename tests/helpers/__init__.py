@@ -7,7 +7,8 @@ Fixtures built from them live in ``tests/conftest.py``.
   label maps, and videos broken on purpose;
 - :mod:`~tests.helpers.configs`: the tiny A² recognizer config, configs
   for runs on tiny generated data, and model-only configs for FLOPs;
-- :mod:`~tests.helpers.models`: checkpoints, heads with known scores, and
+- :mod:`~tests.helpers.models`: checkpoints, heads with known scores, a
+  trained plain I3D for the A² model fine-tuned from it, and
   compiled-versus-eager training steps;
 - :mod:`~tests.helpers.tools`: the repository root, scripts under
   ``tools/`` loaded as modules or run as subprocesses;

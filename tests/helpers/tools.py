@@ -5,8 +5,9 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from subprocess import CompletedProcess
 from types import ModuleType
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 #: the repository root
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -32,15 +33,35 @@ def tool_env(**extra: str) -> Dict[str, str]:
 
 
 def run_tool(args: List[str], cwd: Optional[str] = None,
-             timeout: int = 300) -> str:
+             timeout: int = 300, expect: Optional[int] = 0,
+             checkout: bool = True) -> Union[str, CompletedProcess]:
     """Run ``python <args>`` (or another executable) from the repository
-    with a2mm importable; return stdout+stderr, failing with the output."""
-    env = tool_env(OMP_NUM_THREADS='1')
-    cmd = args if args[0] != 'python' else [sys.executable] + args[1:]
+    with one OpenMP thread; stdout and stderr together.
+
+    Args:
+        expect: the exit status the run must end with (else an
+            ``AssertionError`` with the output); then the output is
+            returned. ``None``: the finished process is returned, whatever
+            its status, its output in ``.stdout``.
+        checkout: put this checkout's a2mm first on ``PYTHONPATH``
+            (:func:`tool_env`); False runs without any ``PYTHONPATH``, so
+            the installed a2mm is imported (e.g. from a wheel).
+    """
+    if checkout:
+        env = tool_env(OMP_NUM_THREADS='1')
+    else:
+        env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+        env['OMP_NUM_THREADS'] = '1'
+    cmd = [str(a) for a in args]
+    if cmd[0] == 'python':
+        cmd[0] = sys.executable
     proc = subprocess.run(cmd, cwd=cwd or REPO, env=env, timeout=timeout,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True)
-    if proc.returncode != 0:
+    if expect is None:
+        return proc
+    if proc.returncode != expect:
         raise AssertionError(f'{" ".join(cmd)} exited with '
-                             f'{proc.returncode}:\n{proc.stdout[-6000:]}')
+                             f'{proc.returncode}, not {expect}:\n'
+                             f'{proc.stdout[-6000:]}')
     return proc.stdout

@@ -11,8 +11,6 @@ error, not a signal) and say why.
 """
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
@@ -20,7 +18,7 @@ from tests.helpers.configs import write_tiny_config
 from tests.helpers.data import (NUM_CLASSES, make_label_map,
                                 write_gradient_video)
 from tests.helpers.hostile_checkpoints import KINDS, build_corpus
-from tests.helpers.tools import REPO, tool_env
+from tests.helpers.tools import run_tool
 
 ENTRY_POINTS = ('tools/test.py', 'tools/train.py --resume',
                 'load_from (train)', 'tools/demo.py', 'export_onnx.py',
@@ -49,13 +47,6 @@ def setup(tmp_path_factory):
     return spec
 
 
-def _run(args, timeout):
-    return subprocess.run(
-        [sys.executable] + args, cwd=REPO, timeout=timeout, text=True,
-        env=tool_env(OMP_NUM_THREADS='1'), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
-
-
 def test_corpus_has_the_kinds_the_issue_lists():
     assert len(KINDS) >= 10
     for word in ('reduce_zip', 'reduce_legacy', 'reduce_raw_pickle',
@@ -69,8 +60,9 @@ def test_corpus_has_the_kinds_the_issue_lists():
 def test_every_entry_point_refuses_every_hostile_file(setup, tmp_path):
     spec_file, out_file = tmp_path / 'spec.json', tmp_path / 'out.json'
     spec_file.write_text(json.dumps(setup))
-    proc = _run(['-m', 'tests.helpers.hostile_driver', str(spec_file),
-                 str(out_file)], timeout=600)
+    proc = run_tool(['python', '-m', 'tests.helpers.hostile_driver',
+                     str(spec_file), str(out_file)], timeout=600,
+                    expect=None)
     last = [line for line in proc.stdout.splitlines()
             if line.startswith('--> ')][-1:]
     assert proc.returncode == 0, (
@@ -111,7 +103,7 @@ def test_command_line_exits_with_an_error(setup, tool, kind):
     else:
         args = ['tools/train.py', setup['config'], '--work-dir',
                 setup['work_dir'], '--resume', path]
-    proc = _run(args, timeout=300)
+    proc = run_tool(['python'] + args, expect=None)
     assert proc.returncode == 1, (proc.returncode, proc.stdout[-3000:])
     assert 'CheckpointLoadError' in proc.stdout
     assert path in proc.stdout and KINDS[kind] in proc.stdout

@@ -22,7 +22,7 @@ import torch
 import a2mm  # noqa: F401  (allow-lists MMEngine checkpoints for torch.load)
 from tests.helpers.configs import dataloader_override
 from tests.helpers.data import NUM_CLASSES, make_videos
-from tests.helpers.tools import REPO
+from tests.helpers.tools import REPO, run_tool
 
 MM_I3D = ('mmaction::recognition/i3d/i3d_imagenet-pretrained-r50_8xb8-'
           '32x2x1-100e_kinetics400-rgb.py')
@@ -47,16 +47,6 @@ test_pipeline = [dict(type='DecordInit'),
 '''
 
 
-def _run(cmd, cwd, timeout=300):
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env['OMP_NUM_THREADS'] = '1'
-    proc = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    assert proc.returncode == 0, f'{cmd}:\n{proc.stdout[-5000:]}'
-    return proc.stdout
-
-
 @pytest.fixture(scope='module')
 def wheel_venv(tmp_path_factory):
     """(venv python, bin folder) with a2mm installed from its wheel."""
@@ -65,13 +55,13 @@ def wheel_venv(tmp_path_factory):
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
         '.git', '.venv', 'build', 'dist', '*.egg-info', '__pycache__',
         '.mim', 'work_dirs', 'data', '.pytest_cache'))
-    _run([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-          '--no-build-isolation', '-q', '-w', str(tmp / 'dist'), str(src)],
-         cwd=str(tmp))
+    run_tool([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+              '--no-build-isolation', '-q', '-w', str(tmp / 'dist'),
+              str(src)], cwd=str(tmp), checkout=False)
     wheel, = glob.glob(str(tmp / 'dist' / 'a2mm-*.whl'))
     venv = tmp / 'venv'
-    _run([sys.executable, '-m', 'venv', '--without-pip', str(venv)],
-         cwd=str(tmp))
+    run_tool([sys.executable, '-m', 'venv', '--without-pip', str(venv)],
+             cwd=str(tmp), checkout=False)
     python = str(venv / 'bin' / 'python')
     purelib = subprocess.check_output(
         [python, '-c', 'import sysconfig; print(sysconfig.get_path('
@@ -81,8 +71,8 @@ def wheel_venv(tmp_path_factory):
     with open(osp.join(purelib, 'shared_stack.pth'), 'w') as f:
         f.write('\n'.join(dict.fromkeys(
             [sysconfig.get_path('purelib'), sysconfig.get_path('platlib')])))
-    _run([sys.executable, '-m', 'pip', '--python', python, 'install', '-q',
-          '--no-deps', wheel], cwd=str(tmp))
+    run_tool([sys.executable, '-m', 'pip', '--python', python, 'install',
+              '-q', '--no-deps', wheel], cwd=str(tmp), checkout=False)
     return python, str(venv / 'bin'), wheel, tmp
 
 
@@ -94,9 +84,9 @@ def test_wheel_ships_configs_and_tools(wheel_venv):
     assert 'a2mm/.mim/tools/train.py' in names
     assert not any('__pycache__' in name for name in names)
     # the installed a2mm is the wheel's, not the checkout
-    where = _run([python, '-c', 'import a2mm, a2mm.mim as m; '
-                  'print(a2mm.__file__); print(m.shipped_dir("tools"))'],
-                 cwd=str(tmp))
+    where = run_tool([python, '-c', 'import a2mm, a2mm.mim as m; '
+                      'print(a2mm.__file__); print(m.shipped_dir("tools"))'],
+                     cwd=str(tmp), checkout=False)
     assert REPO not in where and '.mim/tools' in where
 
 
@@ -133,13 +123,15 @@ def test_child_config_trains_and_tests_from_empty_folder(wheel_venv, kind):
                                 'data/test',
                                 dataset_extra=extra.get('test', '')))
     (work / 'my_exp.py').write_text(text)
-    log = _run([osp.join(bin_dir, 'a2mm-train'), 'my_exp.py', '--work-dir',
-                'work', '--seed', '0'], cwd=str(work))
+    log = run_tool([osp.join(bin_dir, 'a2mm-train'), 'my_exp.py',
+                    '--work-dir', 'work', '--seed', '0'], cwd=str(work),
+                   checkout=False)
     assert 'Epoch(train) [1][3/3]' in log
     checkpoint = work / 'work' / 'epoch_1.pth'
     assert checkpoint.is_file()
-    log = _run([osp.join(bin_dir, 'a2mm-test'), 'my_exp.py',
-                str(checkpoint), '--work-dir', 'test_work'], cwd=str(work))
+    log = run_tool([osp.join(bin_dir, 'a2mm-test'), 'my_exp.py',
+                    str(checkpoint), '--work-dir', 'test_work'],
+                   cwd=str(work), checkout=False)
     top1 = re.search(r'Epoch\(test\).*acc/top1: ([\d.]+)', log)
     assert top1 and 0 <= float(top1.group(1)) <= 1, log[-3000:]
     state = torch.load(str(checkpoint), weights_only=True)

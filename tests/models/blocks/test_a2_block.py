@@ -13,6 +13,7 @@ from a2mm.models.blocks.a2_attention import (a2_attention,
                                              a2_attention_chunked,
                                              in_proj_parts, training_pass)
 from a2mm.registry import MODELS
+from a2mm.utils.proc_memory import reset_peak_rss, status_mib
 from tests.helpers.models import check_compiled_matches_eager
 
 
@@ -321,14 +322,6 @@ def test_training_uses_chunked_pass_and_inference_the_autograd_one(
     assert chunked_calls == [1]
 
 
-def _status_mib(key: str) -> float:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(key + ':'):
-                return int(line.split()[1]) / 1024
-    raise KeyError(key)
-
-
 @pytest.mark.skipif(not os.path.exists('/proc/self/clear_refs'),
                     reason='needs Linux /proc to read peak memory')
 def test_no_quadratic_memory():
@@ -337,11 +330,10 @@ def test_no_quadratic_memory():
     block = randomize(A2Block(8))
     x = torch.randn(1, 8, 16, 56, 56, requires_grad=True)
     block(x).sum().backward()  # warm-up
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')  # reset the peak resident set size
-    before = _status_mib('VmRSS')
+    reset_peak_rss()
+    before = status_mib('VmRSS')
     block(x).sum().backward()
-    assert _status_mib('VmHWM') - before < 256
+    assert status_mib('VmHWM') - before < 256
 
 
 # CUDA: the same equations on the GPU (skipped where there is none). The

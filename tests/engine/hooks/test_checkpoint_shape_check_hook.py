@@ -1,0 +1,107 @@
+"""CheckpointShapeCheckHook with a trained plain I3D checkpoint and the A²
+model of configs/a2_r50_kinetics_from_i3d.py: the A² blocks are reported as
+new blocks (not as missing keys), a block with only some of its tensors is a
+mismatch, and through the runner's ``load_from`` the A² model gives the
+plain model's scores until it is trained."""
+import glob
+
+import pytest
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from a2mm.apis import init_model
+from a2mm.engine.hooks import CheckpointShapeCheckHook
+from a2mm.models.backbones.a2_stages import a2_blocks_of
+from a2mm.utils.checkpoint import CheckpointMismatchError
+from tests.helpers.configs import dataloader_override
+from tests.helpers.data import make_videos
+from tests.helpers.models import (A2_FROM_I3D, A2_FROM_I3D_BLOCKS, SMALL_R50,
+                                  random_clip, scores_of, trained_plain_i3d)
+
+
+class _FakeRunner:
+    """What CheckpointShapeCheckHook reads of a runner that tests."""
+
+    def __init__(self, model):
+        self.model, self._train_loop, self._resume = model, {}, False
+        self._load_from, self.logged = 'plain.pth', []
+        self.logger = self
+        self.info = lambda msg: self.logged.append(('info', msg))
+        self.warning = lambda msg: self.logged.append(('warning', msg))
+
+
+def test_testing_with_new_a2_blocks_warns_and_a_partial_block_raises():
+    model = init_model(A2_FROM_I3D, cfg_options=SMALL_R50)
+    plain = {k: v for k, v in model.state_dict().items()
+             if '.a2_block.' not in k}
+    runner = _FakeRunner(model)
+    CheckpointShapeCheckHook().after_load_checkpoint(
+        runner, dict(state_dict=plain))
+    ((level, message), ) = runner.logged
+    assert level == 'warning'
+    assert message.startswith('the checkpoint (testing plain.pth) fits the '
+                              'model; 5 new A² block(s) (initialised as '
+                              'identity)')
+    plain['backbone.layer2.1.a2_block.phi_bias'] = \
+        model.state_dict()['backbone.layer2.1.a2_block.phi_bias']
+    with pytest.raises(CheckpointMismatchError,
+                       match='backbone.layer2.1.a2_block.in_proj_weight'):
+        CheckpointShapeCheckHook().after_load_checkpoint(
+            runner, dict(state_dict=plain))
+
+
+class _ScoresBeforeTraining(Hook):
+    """Records the model's scores on a clip once the checkpoint is loaded,
+    before the first training iteration."""
+
+    def __init__(self, clip):
+        self.clip, self.scores = clip, None
+
+    def before_train(self, runner):
+        runner.model.eval()
+        self.scores = scores_of(runner.model, self.clip)
+        runner.model.train()
+
+
+def test_load_from_plain_i3d_fine_tunes_the_a2_model(tmp_path):
+    path = str(tmp_path / 'i3d_r50.pth')
+    plain = trained_plain_i3d(path)
+    data = str(tmp_path / 'data')
+    make_videos(data, 'train', 2, num_frames=16)
+    cfg = Config.fromfile(A2_FROM_I3D)
+    cfg.merge_from_dict(dict(SMALL_R50, load_from=path,
+                             work_dir=str(tmp_path / 'work')))
+    small_pipeline = [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=8, frame_interval=1, num_clips=1),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(32, 32), keep_ratio=False),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs')]
+    overrides = Config.fromstring(
+        dataloader_override('train_dataloader', f'{data}/train_list.txt',
+                            f'{data}/train'), '.py')
+    cfg.merge_from_dict(overrides.to_dict())
+    cfg.train_dataloader.dataset.pipeline = small_pipeline
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1,
+                         val_interval=10)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10)
+    runner = Runner.from_cfg(cfg)
+    probe = _ScoresBeforeTraining(random_clip())
+    runner.register_hook(probe, priority='LOWEST')
+    runner.train()
+
+    expected = scores_of(plain, probe.clip)
+    assert (probe.scores - expected).abs().max() <= 1e-5
+    (log_file, ) = glob.glob(str(tmp_path / 'work' / '*' / '*.log'))
+    log = open(log_file).read()
+    assert (f'the checkpoint (fine-tuning from {path}) fits the model; '
+            '5 new A² block(s) (initialised as identity)') in log
+    assert all(name in log for name in A2_FROM_I3D_BLOCKS)
+    assert 'does not fit the model' not in log
+    # the A² blocks were trained: they got gradients and moved
+    assert any(block.out_proj_weight.abs().sum() > 0
+               for block in a2_blocks_of(runner.model))
