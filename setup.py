@@ -32,8 +32,10 @@ is ``requirements/constraints.txt``, which the README's commands and
   ``tests/test_environment.py`` checks it encodes and decodes video.
 * decord: the video reader of the data pipelines.
 
-``build_py`` ships ``configs/`` and ``tools/`` as ``a2mm/.mim/`` (OpenMMLab's
-convention, as MMAction2's ``add_mim_extension``): copied into a wheel,
+``build_py`` ships ``configs/``, ``tools/`` and ``model-index.yml`` in
+``a2mm/.mim/`` (OpenMMLab's convention, as MMAction2's
+``add_mim_extension``; ``mim search a2mm`` reads the index): copied into a
+wheel,
 linked to the checkout for an editable install (a2mm/mim.py).
 """
 import ast
@@ -46,6 +48,8 @@ from setuptools.command.build_py import build_py
 
 HERE = osp.dirname(osp.abspath(__file__))
 MIM_FOLDERS = ('configs', 'tools')
+#: OpenMMLab's model index (``mim search a2mm``), beside them in ``.mim``
+MIM_FILES = ('model-index.yml', )
 
 
 def read_version() -> str:
@@ -62,8 +66,8 @@ def read_version() -> str:
 
 
 class BuildPyWithMim(build_py):
-    """``build_py`` that also places ``configs/`` and ``tools/`` under
-    ``a2mm/.mim/``: copies in the build folder for a wheel or sdist install
+    """``build_py`` that also places ``configs/``, ``tools/`` and
+    ``model-index.yml`` under ``a2mm/.mim/``: copies in the build folder for a wheel or sdist install
     (the checkout is left alone), symlinks in the checkout's ``a2mm/.mim``
     for an editable install (``editable_mode``, setuptools >= 64)."""
 
@@ -72,13 +76,13 @@ class BuildPyWithMim(build_py):
         if getattr(self, 'editable_mode', False):
             mim = osp.join(HERE, 'a2mm', '.mim')
             os.makedirs(mim, exist_ok=True)
-            for folder in MIM_FOLDERS:
-                link = osp.join(mim, folder)
-                if osp.islink(link):
+            for name in MIM_FOLDERS + MIM_FILES:
+                link = osp.join(mim, name)
+                if osp.islink(link) or osp.isfile(link):
                     os.remove(link)
                 elif osp.isdir(link):
                     shutil.rmtree(link)
-                os.symlink(osp.join('..', '..', folder), link)
+                os.symlink(osp.join('..', '..', name), link)
             return
         ignore = shutil.ignore_patterns('__pycache__', '*.pyc')
         for folder in MIM_FOLDERS:
@@ -86,6 +90,9 @@ class BuildPyWithMim(build_py):
             if osp.isdir(target):
                 shutil.rmtree(target)
             shutil.copytree(osp.join(HERE, folder), target, ignore=ignore)
+        for name in MIM_FILES:
+            shutil.copy(osp.join(HERE, name),
+                        osp.join(self.build_lib, 'a2mm', '.mim', name))
 
 
 setup(

@@ -82,6 +82,9 @@ def test_wheel_ships_configs_and_tools(wheel_venv):
     assert 'a2mm/.mim/configs/a2_r50_kinetics.py' in names
     assert 'a2mm/.mim/configs/_base_/models/a2_i3d_r50.py' in names
     assert 'a2mm/.mim/tools/train.py' in names
+    # the model index that `mim search a2mm` reads, and what it imports
+    assert {'a2mm/.mim/model-index.yml', 'a2mm/.mim/configs/metafile.yml',
+            'a2mm/.mim/configs/ablations/metafile.yml'} <= set(names)
     assert not any('__pycache__' in name for name in names)
     # the installed a2mm is the wheel's, not the checkout
     where = run_tool([python, '-c', 'import a2mm, a2mm.mim as m; '
