@@ -76,10 +76,3 @@ def test_apis_names_load_their_module_on_use():
     assert 'a2mm.apis.attention_plot' in modules
     assert 'a2mm.apis.label_video' not in modules
     assert not_listed == []
-
-
-def test_import_a2mm_registers_the_safe_local_loader():
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    from a2mm.utils.checkpoint import load_from_safe_local
-    assert CheckpointLoader._schemes[''] is load_from_safe_local

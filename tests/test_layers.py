@@ -17,7 +17,7 @@ ALLOWED = {
     'version': set(),
     'mim': set(),
     'cli': {'mim'},
-    'compat': {'mim'},
+    'compat': {'mim', 'utils'},
     'utils': {'registry', 'version'},
     'models': {'registry', 'utils'},
     'datasets': {'registry', 'utils'},

@@ -1,8 +1,8 @@
 """status_mib and reset_peak_rss: the peak resident memory of a step."""
+import mmap
 import os
 
 import pytest
-import torch
 
 from a2mm.utils.proc_memory import reset_peak_rss, status_mib
 
@@ -15,10 +15,14 @@ def test_peak_after_reset_measures_one_allocation():
     reset_peak_rss()
     before = status_mib('VmRSS')
     assert status_mib('VmHWM') - before < 16
-    block = torch.ones(64 * 2**20, dtype=torch.uint8)  # 64 MiB, touched
-    del block
+    # 64 MiB of fresh pages (an anonymous map: no reuse of freed heap),
+    # every page touched, then unmapped
+    block, chunk = mmap.mmap(-1, 64 * 2**20), b'x' * 2**20
+    for _ in range(64):
+        block.write(chunk)
+    block.close()
     assert 60 < status_mib('VmHWM') - before < 96
-    reset_peak_rss()  # the peak forgets the freed block
+    reset_peak_rss()  # the peak forgets the unmapped block
     assert status_mib('VmHWM') - status_mib('VmRSS') < 16
 
 

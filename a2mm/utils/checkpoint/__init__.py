@@ -2,8 +2,8 @@
 does not fit a model.
 
 * :mod:`.loader`: :func:`load_checkpoint_file`, ``torch.load`` with
-  ``weights_only=True`` and a checked allow-list; importing it registers it
-  as MMEngine's loader for local paths (so ``import a2mm`` does);
+  ``weights_only=True`` and a checked allow-list; :mod:`a2mm.compat` makes
+  it MMEngine's loader for local paths when a2mm is imported;
 * :mod:`.safe_numpy` and :mod:`.config_text`: the numpy objects and the
   config text of a checkpoint, read without running anything;
 * :mod:`.weights_file`: :func:`read_state_dict` of a ``.pth`` or a

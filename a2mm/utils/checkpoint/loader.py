@@ -10,7 +10,8 @@ text stored in the checkpoint (see
 :mod:`a2mm.utils.checkpoint.config_text`); and a path that is a directory,
 a device or a pipe gets "can not be found", or is read for ever.
 
-What: importing this module (``import a2mm`` does)
+What: :func:`a2mm.compat.apply` (``import a2mm`` calls it;
+:mod:`a2mm.compat.checkpoint_loader`)
 
 * registers :func:`load_from_safe_local` as MMEngine's loader for local
   paths (``CheckpointLoader.register_scheme(prefixes='', force=True)``,
@@ -58,7 +59,6 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from .config_text import ConfigTextError, check_config_text, gpu_ids_line
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
@@ -108,7 +108,6 @@ SAFE_GLOBALS = [
     (_empty_bytes, 'builtins.bytes'),
     (_empty_bytes, '__builtin__.bytes'),
 ] + NUMPY_SAFE_GLOBALS
-torch.serialization.add_safe_globals(SAFE_GLOBALS)
 
 #: Where MMEngine keeps config text in a checkpoint.
 _CONFIG_TEXT_KEYS = (('meta', 'config'), ('meta', 'cfg'),
@@ -219,7 +218,6 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
     return checkpoint
 
 
-@CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_safe_local(filename: str,
                          map_location: Optional[Any] = None) -> dict:
     """MMEngine's loader for local paths (``CheckpointLoader`` logs
