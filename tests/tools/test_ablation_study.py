@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from tests.helpers.tools import load_tool
 
@@ -33,6 +34,7 @@ def stamps(work_dir):
                   if 'vis_data' in dirs)
 
 
+@pytest.mark.slow
 def test_quick_study_writes_outputs_and_resumes(tmp_path):
     data, work, out = tmp_path / 'data', tmp_path / 'work', tmp_path / 'out'
     data.mkdir()

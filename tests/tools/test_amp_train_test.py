@@ -17,6 +17,7 @@ from tests.helpers.data import NUM_CLASSES
 from tests.helpers.tools import run_tool
 
 
+@pytest.mark.slow
 def test_bf16_train_then_test(tmp_path):
     config = write_tiny_config(tmp_path, max_epochs=1)
     work_dir = str(tmp_path / 'work')

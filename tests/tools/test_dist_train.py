@@ -17,6 +17,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(),
                     reason='about CPU-only machines (the gloo fallback)')
 def test_torchrun_two_processes_on_cpu(tmp_path):

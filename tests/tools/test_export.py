@@ -50,6 +50,7 @@ needs_torch_export = pytest.mark.skipif(
     '(pip install -e ".[tests]")')
 
 
+@pytest.mark.slow
 @needs_torch_export
 def test_onnx_and_program_match_pytorch(checkpoint, tmp_path, capsys):
     tool = load_tool('tools/deployment/export_onnx.py')

@@ -138,6 +138,7 @@ def runs(config_file, tmp_path_factory):
     return work, killed, resumed
 
 
+@pytest.mark.slow
 def test_kill_while_saving_leaves_last_checkpoint_intact(runs):
     work, killed, _ = runs
     assert killed['returncode'] == -signal.SIGKILL
@@ -147,6 +148,7 @@ def test_kill_while_saving_leaves_last_checkpoint_intact(runs):
     assert '.iter_6.pth.part' in killed['files']
 
 
+@pytest.mark.slow
 def test_resumed_run_ends_like_uninterrupted_run(runs):
     work, _, resumed = runs
     assert 'resumed epoch: 0, iter: 3' in resumed
@@ -162,6 +164,7 @@ def test_resumed_run_ends_like_uninterrupted_run(runs):
     assert top1_a is not None and top1_c == top1_a
 
 
+@pytest.mark.slow
 def test_deterministic_runs_give_identical_losses(runs):
     work, _, _ = runs
     losses_a, _ = scalars(work['A'])
@@ -209,6 +212,7 @@ def killed_during_best(config_file, tmp_path_factory):
                 files=files, tested=tested, resumed=resumed)
 
 
+@pytest.mark.slow
 def test_second_run_on_busy_work_dir_is_refused(killed_during_best):
     run = killed_during_best
     assert run['refused_rc'] != 0
@@ -218,6 +222,7 @@ def test_second_run_on_busy_work_dir_is_refused(killed_during_best):
     assert 'train.py' in run['refused']  # the holder's command line
 
 
+@pytest.mark.slow
 def test_kill_during_best_save_leaves_a_loadable_best(killed_during_best):
     run = killed_during_best
     assert run['killed_rc'] == -signal.SIGKILL
@@ -229,6 +234,7 @@ def test_kill_during_best_save_leaves_a_loadable_best(killed_during_best):
     assert 'acc/top1' in tested.stdout + tested.stderr
 
 
+@pytest.mark.slow
 def test_resume_after_kill_is_not_blocked(killed_during_best):
     run = killed_during_best
     assert 'resumed epoch: 0, iter: 6' in run['resumed']

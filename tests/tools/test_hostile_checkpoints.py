@@ -57,6 +57,7 @@ def test_corpus_has_the_kinds_the_issue_lists():
         assert word in KINDS
 
 
+@pytest.mark.slow
 def test_every_entry_point_refuses_every_hostile_file(setup, tmp_path):
     spec_file, out_file = tmp_path / 'spec.json', tmp_path / 'out.json'
     spec_file.write_text(json.dumps(setup))
@@ -91,6 +92,7 @@ def test_every_entry_point_refuses_every_hostile_file(setup, tmp_path):
     assert not osp.exists(setup['marker'])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('tool,kind', [
     ('tools/train.py --resume', 'meta_config_code'),
     ('tools/demo.py', 'crafted_dtype'),

@@ -28,6 +28,7 @@ def trained(tmp_path_factory):
     return tmp, config, work_dir, log
 
 
+@pytest.mark.slow
 def test_train_one_epoch_saves_checkpoint(trained):
     _, _, work_dir, log = trained
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
@@ -37,6 +38,7 @@ def test_train_one_epoch_saves_checkpoint(trained):
     assert any('a2_block' in key for key in state['state_dict'])
 
 
+@pytest.mark.slow
 def test_test_multiclip_metrics_and_dump(trained):
     tmp, config, work_dir, _ = trained
     dump = str(tmp / 'scores.pkl')
@@ -65,6 +67,7 @@ def test_test_multiclip_metrics_and_dump(trained):
         assert float(scores.sum()) == pytest.approx(1, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_test_pipeline_gives_clips_times_three_crops(trained):
     """The test dataset yields num_clips x 3 crops views per video."""
     from mmaction.registry import DATASETS
@@ -79,6 +82,7 @@ def test_test_pipeline_gives_clips_times_three_crops(trained):
     assert tuple(inputs.shape) == (num_clips * 3, 3, 8, 32, 32)
 
 
+@pytest.mark.slow
 def test_resume_continues_from_checkpoint(trained):
     tmp, _, work_dir, _ = trained
     config = write_tiny_config(tmp, max_epochs=2)
@@ -90,6 +94,7 @@ def test_resume_continues_from_checkpoint(trained):
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
 
+@pytest.mark.slow
 def test_user_config_inherits_ucf101_finetune(trained):
     """A user's two-part config: _base_ = configs/a2_r50_ucf101.py, then
     their data roots (and, to stay fast on CPU, the tiny model and small

@@ -76,6 +76,7 @@ def wheel_venv(tmp_path_factory):
     return python, str(venv / 'bin'), wheel, tmp
 
 
+@pytest.mark.slow
 def test_wheel_ships_configs_and_tools(wheel_venv):
     python, _, wheel, tmp = wheel_venv
     names = zipfile.ZipFile(wheel).namelist()
@@ -93,6 +94,7 @@ def test_wheel_ships_configs_and_tools(wheel_venv):
     assert REPO not in where and '.mim/tools' in where
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kind', ['a2mm', 'mmaction'])
 def test_child_config_trains_and_tests_from_empty_folder(wheel_venv, kind):
     _, bin_dir, _, tmp = wheel_venv

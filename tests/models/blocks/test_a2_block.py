@@ -477,6 +477,7 @@ def test_compiled_training_step_matches_eager(impl, norm_cfg, monkeypatch):
     assert len(calls) == (impl == 'chunked')  # the eager step only
 
 
+@pytest.mark.slow
 def test_inductor_training_step_matches_eager():
     """The default backend (MMEngine's ``compile=True``), generated C++
     kernels included; one tiny compile for both passes (same graph)."""
