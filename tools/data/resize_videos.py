@@ -27,8 +27,9 @@ quotes and ``$`` are safe), and finds videos at any folder depth.
   video name that is not finished; the next run skips finished outputs and
   redoes the rest (``--overwrite`` redoes everything).
 * Failures: one ``FAILED <path>: <reason>`` line each as they happen, a
-  report (``--report``, ``<path>\\t<reason>`` per line, paths relative to
-  DST, the format of ``check_videos.py``, so it can be passed to the list
+  report (``--report``, one JSON object ``{"path": ..., "reason": ...}``
+  per line, paths relative to DST: the format of ``check_videos.py``,
+  ``a2mm/datasets/exclusions.py``, so it can be passed to the list
   builders' ``--exclude``), and exit status 1.
 
 Usage::
@@ -49,6 +50,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.utils import ProgressBar
 
+from a2mm.datasets.exclusions import write_video_report
 from a2mm.datasets.video_files import list_videos
 
 #: output extension -> (ffmpeg muxer, video encoder)
@@ -325,11 +327,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     for rel, reason in failures:
         print(f'FAILED {rel}: {reason}', file=sys.stderr)
     failures += run_jobs(jobs, args.nproc, args.start_method)
-    with open(args.report, 'w', encoding='utf-8') as f:
-        f.write(f'# resize_videos.py: {len(failures)} of {len(videos)} '
-                f'videos under {args.src_dir} failed ({target}, paths '
-                f'relative to {args.out_dir})\n')
-        f.writelines(f'{rel}\t{reason}\n' for rel, reason in failures)
+    write_video_report(
+        args.report, f'resize_videos.py: {len(failures)} of {len(videos)} '
+        f'videos under {args.src_dir} failed ({target}, paths relative to '
+        f'{args.out_dir})', failures)
     print(f'\n{len(videos) - len(failures)} of {len(videos)} videos in '
           f'{args.out_dir}; {len(failures)} failed -> {args.report}')
     return 1 if failures else 0
