@@ -321,16 +321,24 @@ def _track_problem(buf: bytes, stbl: Tuple[int, int, int], handler: bytes,
             'bytes)')
 
 
-def _movie_problem(buf: bytes, base: _Where, size: int) -> None:
+def _movie_problem(buf: bytes, base: _Where, size: int) -> Dict[int, int]:
     """Check the boxes of one ``moov`` payload (``buf``, read from file
     offset ``base``; None: an inflated ``cmov``) down to the sample tables
-    of each track."""
+    of each track. Returns the default sample size of each track's
+    fragments (``mvex/trex``: track ID -> bytes)."""
+    defaults: Dict[int, int] = {}
     for kind, body, end, pos in _boxes(buf, 0, len(buf), base):
         if kind == b'cmov':
             inner = _inflate_cmov(buf, body, end, base, pos)
             for inner_kind, b, e, _ in _boxes(inner, 0, len(inner), None):
                 if inner_kind == b'moov':
-                    _movie_problem(inner[b:e], None, size)
+                    defaults.update(_movie_problem(inner[b:e], None, size))
+        elif kind == b'mvex':
+            for trex in _children(buf, body, end, base).get(b'trex', ()):
+                if trex[0] + 20 <= trex[1]:
+                    track, _, _, default = struct.unpack_from(
+                        '>4I', buf, trex[0] + 4)
+                    defaults[track] = default
         elif kind == b'trak':
             for mdia in _children(buf, body, end, base).get(b'mdia', ()):
                 parts = _children(buf, mdia[0], mdia[1], base)
@@ -341,6 +349,7 @@ def _movie_problem(buf: bytes, base: _Where, size: int) -> None:
                     for stbl in _children(buf, minf[0], minf[1],
                                           base).get(b'stbl', ()):
                         _track_problem(buf, stbl, handler, base, size)
+    return defaults
 
 
 def _inflate_cmov(buf: bytes, body: int, end: int, base: _Where,
@@ -372,6 +381,79 @@ def _inflate_cmov(buf: bytes, body: int, end: int, base: _Where,
                        f'{_at(base, pos)} cannot be inflated: {err}') from None
 
 
+# tfhd flags: base data offset, sample description index, default duration,
+# default size, default flags; default base is moof (ISO/IEC 14496-12 8.8.7)
+_TFHD_FIELDS = ((0x1, 8), (0x2, 4), (0x8, 4), (0x10, 4), (0x20, 4))
+_TFHD_DEFAULT_BASE_IS_MOOF = 0x20000
+
+
+def _fragment_problem(buf: bytes, body: int, moof: int, size: int,
+                      sizes: Dict[int, int]) -> int:
+    """Check one movie fragment: ``buf``, the payload at file offset
+    ``body`` of the ``moof`` box at ``moof``. Every ``trun`` of each
+    ``traf`` must hold its entries, and its samples must lie inside the
+    file, from where FFmpeg takes them to start: the fragment's base
+    (``tfhd``'s, the ``moof``, or the end of the previous run) plus the
+    run's data offset. ``sizes`` maps track IDs to their default sample
+    size (``trex``). Returns the number of samples the fragment declares.
+    """
+    implicit, declared = moof, 0
+    for traf in _children(buf, 0, len(buf), body).get(b'traf', ()):
+        parts = _children(buf, traf[0], traf[1], body)
+        tfhd = parts.get(b'tfhd', [None])[0]
+        if tfhd is None or tfhd[0] + 8 > tfhd[1]:
+            raise _Corrupt(f"track fragment at {_at(body, traf[2])} has no "
+                           "'tfhd' header")
+        flags, track = struct.unpack_from('>II', buf, tfhd[0])
+        fields, at = {}, tfhd[0] + 8
+        for flag, width in _TFHD_FIELDS:
+            if flags & flag:
+                if at + width > tfhd[1]:
+                    raise _Corrupt(f"'tfhd' at {_at(body, tfhd[2])} is too "
+                                   'small for the fields its flags name')
+                fields[flag] = int.from_bytes(buf[at:at + width], 'big')
+                at += width
+        if 0x1 in fields:
+            base = fields[0x1]
+        elif flags & _TFHD_DEFAULT_BASE_IS_MOOF:
+            base = moof
+        else:
+            base = implicit
+        default = fields.get(0x10, sizes.get(track, 0))
+        for trun in parts.get(b'trun', ()):
+            if trun[0] + 8 > trun[1]:
+                raise _Corrupt(f"'trun' at {_at(body, trun[2])} is too small "
+                               'for its header')
+            flags, count = struct.unpack_from('>II', buf, trun[0])
+            first = trun[0] + 8 + 4 * bool(flags & 0x1) + 4 * bool(
+                flags & 0x4)
+            fields_per_sample = bin(flags & 0xf00).count('1')
+            if first > trun[1] or \
+                    count * 4 * fields_per_sample > trun[1] - first:
+                raise _Corrupt(f"'trun' at {_at(body, trun[2])} declares "
+                               f'{count} samples, its box holds fewer')
+            declared += count
+            if flags & 0x200:  # per-sample sizes, after the durations
+                rows = _column(buf, first, count, 4, fields_per_sample)
+                total = int(rows[:, int(bool(flags & 0x100))].sum()) \
+                    if count else 0
+            else:
+                total = count * default
+            starts = [base]  # FFmpeg: base + data offset (0 without one)
+            if flags & 0x1:
+                starts[0] += struct.unpack_from('>i', buf, trun[0] + 8)[0]
+            elif implicit != base:  # later FFmpegs: after the last run
+                starts.append(implicit)
+            for start in starts:
+                if start < 0 or start + total > size:
+                    raise _Corrupt(
+                        f"'trun' at {_at(body, trun[2])} puts {count} "
+                        f'samples ({total} bytes) at byte {start}, outside '
+                        f'the file ({size} bytes)')
+            implicit = base = starts[0] + total
+    return declared
+
+
 def _looks_like_mov(f: BinaryIO, size: int) -> bool:
     """Whether FFmpeg's mov demuxer would recognise the file: one of the
     top-level boxes starting in its first MiB has a type of ``_MOV_TAGS``
@@ -396,9 +478,12 @@ def _looks_like_mov(f: BinaryIO, size: int) -> bool:
 
 def _mp4_problem(f: BinaryIO, size: int) -> Optional[str]:
     """Every top-level box must end inside the file, one must be ``moov``
-    (the index without which no frame can be found), and each ``moov`` must
-    pass :func:`_movie_problem`."""
+    (the index without which no frame can be found), each ``moov`` must
+    pass :func:`_movie_problem` and each ``moof`` (a fragment of a
+    fragmented MP4) :func:`_fragment_problem`."""
     pos, walked, seen_moov = 0, 0, False
+    defaults: Dict[int, int] = {}  # track ID -> default fragment sample size
+    fragment_samples = 0
     while pos + 8 <= size and walked < _MAX_CHUNKS:
         walked += 1
         f.seek(pos)
@@ -419,14 +504,26 @@ def _mp4_problem(f: BinaryIO, size: int) -> Optional[str]:
             return (f'MP4/MOV file is truncated: box {name!r} at byte {pos} '
                     f'declares {length} bytes, up to byte {pos + length}; '
                     f'the file has {size}')
-        if kind == b'moov':
-            seen_moov = True
+        if kind in (b'moov', b'moof'):
             f.seek(pos + header)
+            payload = f.read(length - header)
             try:
-                _movie_problem(f.read(length - header), pos + header, size)
+                if kind == b'moov':
+                    seen_moov = True
+                    defaults.update(_movie_problem(payload, pos + header,
+                                                   size))
+                else:
+                    fragment_samples += _fragment_problem(
+                        payload, pos + header, pos, size, defaults)
             except _Corrupt as err:
-                return (f'MP4/MOV file is corrupt: its index (the moov box '
-                        f'at byte {pos}) does not fit the file: {err}')
+                what = 'index (the moov box' if kind == b'moov' else \
+                    'movie fragment (the moof box'
+                return (f'MP4/MOV file is corrupt: its {what} at byte {pos}) '
+                        f'does not fit the file: {err}')
+            if fragment_samples > MAX_VIDEO_SAMPLES:
+                return (f'MP4/MOV file is corrupt: its movie fragments up to '
+                        f'the one at byte {pos} declare {fragment_samples} '
+                        f'samples, more than {MAX_VIDEO_SAMPLES}')
         pos += length
     if not seen_moov:
         return ("MP4/MOV file has no 'moov' box (the index of its frames): "

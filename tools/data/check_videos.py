@@ -2,8 +2,9 @@
 parallel, and report the unreadable ones and those shorter than one clip.
 
 Each video first has its container structure checked (a truncated AVI or
-MP4 is reported without being handed to decord, which crashes on some of
-them: ``a2mm/datasets/container_check.py``), then it is opened, its length
+MP4, or an MP4 whose sample tables point outside the file, is reported
+without being handed to decord, which crashes on such files:
+``a2mm/datasets/container_check.py``), then it is opened, its length
 read, and its first and last frames decoded. Decord runs in worker
 processes only: a video that crashes it is reported (``decord crashed the
 checking process``) and the check goes on.
