@@ -8,9 +8,10 @@ signal"), and with ``num_workers=0`` the run itself:
 - an AVI whose ``LIST movi`` chunk runs past the end of the data, read *from
   memory*, which is how MMAction2's ``DecordInit`` reads every video
   (``decord.VideoReader(io.BytesIO(file_client.get(path)))``): SIGSEGV;
-- an MP4/MOV whose chunk offsets (``stco``/``co64``) point past the end of
-  the file, read from memory: SIGSEGV (decord's in-memory reader seeks
-  where the index says, unchecked, and copies from there);
+- an MP4/MOV whose chunk offsets (``stco``/``co64``), or a fragment's
+  sample offsets (``tfhd``/``trun``), point past the end of the file, read
+  from memory: SIGSEGV (decord's in-memory reader seeks where the index
+  says, unchecked, and copies from there);
 - an MP4/MOV whose ``stts`` declares 2**31 samples: ``std::bad_alloc``,
   SIGABRT (decord sizes per-frame arrays by that count), by path too.
 
@@ -28,16 +29,21 @@ table (``stco``, ``co64``, ``stsz``, ``stz2``, ``stsc``, ``stts``,
 ``ctts`` may not declare more samples than ``stsz`` lists; a video track
 may not have more than :data:`MAX_VIDEO_SAMPLES` frames; and every chunk,
 from its offset through the sizes of the samples ``stsc`` puts in it, must
-lie inside the file. A file is taken as MP4/MOV by its boxes, as FFmpeg
-probes it, not only by an ``ftyp`` box at the start (decord opens a file
-whose ``ftyp`` was renamed just the same).
+lie inside the file. In each fragment (``moof``), every run of samples
+(``trun``), from the fragment's base plus the run's data offset through its
+samples' sizes, must lie inside the file, and the fragments may not declare
+more than :data:`MAX_VIDEO_SAMPLES` samples. A file is taken as MP4/MOV by
+its boxes, as FFmpeg probes it, not only by an ``ftyp`` box at the start
+(decord opens a file whose ``ftyp`` was renamed just the same).
 
-The check is pure Python and NumPy, never allocates by a declared count
-(tables are read as the bytes their boxes hold, which lie inside the file),
-walks a bounded number of boxes, and cannot crash the interpreter. It reads
-a few bytes per top-level box and each ``moov`` whole (what FFmpeg reads
-to open the file anyway). Not checked: the boxes of fragmented MP4
-(``moof``/``trun``, ``sidx``, ``mfra``), which locate fragments' samples.
+The check is pure Python and NumPy, walks a bounded number of boxes, and
+cannot crash the interpreter. It reads a few bytes per top-level box and
+each ``moov`` and ``moof`` whole (honest sizes: they lie inside the file;
+FFmpeg reads them to open it anyway); tables are read as the bytes their
+boxes hold, never by a declared count (the one exception, a ``cmov``, is
+inflated to the size it declares, at most 64 MiB). Not checked: ``sidx``
+and ``mfra`` offsets (decord 0.6.0 raises on crafted ones, it does not
+crash), and anything in the coded frames themselves.
 """
 import os
 import struct
@@ -104,10 +110,9 @@ _MOV_TAGS = frozenset((b'ftyp', b'moov', b'mdat', b'pnot', b'udta', b'wide',
                        b'ediw', b'\x82\x82\x7f\x7d'))
 _PROBE_BYTES = 1 << 20  # FFmpeg's largest probe buffer
 _CMOV_MAX = 64 << 20  # bytes a compressed (cmov) movie header may inflate to
-# Sample tables: (box type, bytes per entry, bytes between the version/flags
-# and the entry count).
-_TABLES = {b'stco': (4, 0), b'co64': (8, 0), b'stsc': (12, 0),
-           b'stts': (8, 0), b'ctts': (8, 0), b'stss': (4, 0)}
+# Sample tables with a count of fixed-size entries: type -> bytes per entry
+_TABLES = {b'stco': 4, b'co64': 8, b'stsc': 12, b'stts': 8, b'ctts': 8,
+           b'stss': 4}
 _SIZES = (b'stsz', b'stz2')
 _Where = Optional[int]  # file offset of a buffer, None: an inflated cmov
 
@@ -172,7 +177,7 @@ def _entries(buf: bytes, box: Tuple[int, int, int], kind: bytes,
     body, end, pos = box
     name = kind.decode('latin-1')
     if entry_bytes is None:
-        entry_bytes = _TABLES[kind][0]
+        entry_bytes = _TABLES[kind]
     first = body + 8 + lead
     if first > end:
         raise _Corrupt(f'{name!r} table at {_at(base, pos)} is too small for '
@@ -279,7 +284,7 @@ def _track_problem(buf: bytes, stbl: Tuple[int, int, int], handler: bytes,
         return
     kind, box = offsets_table
     chunks, first = _entries(buf, box, kind, base)
-    offsets = _column(buf, first, chunks, _TABLES[kind][0])
+    offsets = _column(buf, first, chunks, _TABLES[kind])
     outside = np.flatnonzero(offsets > np.uint64(size)
                              if kind == b'co64' else offsets > size)
     if outside.size:

@@ -222,6 +222,9 @@ def test_names_with_tabs_and_newlines_round_trip_to_training(tmp_path):
                        '--out', report])
     assert read_exclusions(report) == {'a\ta_000000_000010.mp4',
                                        'b\nb_000000_000010.mp4'}
+    reasons = {row['path']: row['reason'] for row in read_video_report(report)}
+    assert reasons['a\ta_000000_000010.mp4'].startswith(
+        'unreadable: MP4/MOV file is corrupt: its index')  # not via a crash
     csv = _write(tmp_path / 'train.csv', KINETICS_HEADER + ''.join(
         f'{label},"{yid}",0,10,train,0\n' for label, yid in (
             ('yoga', 'a\ta'), ('yoga', 'b\nb'), ('zumba', 'c\tc'),
