@@ -5,7 +5,8 @@ the file helpers the data tools share (video suffixes and listing, label
 maps, exclusion reports)."""
 from .annotation import (AnnotationError, load_label_map, parse_video_list,
                          read_class_names)
-from .exclusions import read_exclusions
+from .exclusions import (read_exclusions, read_video_report,
+                         write_video_report)
 from .metainfo_keys import FILENAME_KEY, LOOPED_KEY, REPLACED_KEY, SKIPPED_KEY
 from .robust_video_dataset import RobustVideoDataset
 from .video_errors import BadVideoError, describe_failure
@@ -15,5 +16,6 @@ __all__ = [
     'AnnotationError', 'BadVideoError', 'RobustVideoDataset', 'FILENAME_KEY',
     'LOOPED_KEY', 'REPLACED_KEY', 'SKIPPED_KEY', 'VIDEO_EXTENSIONS',
     'describe_failure', 'is_video_file', 'list_videos', 'load_label_map',
-    'parse_video_list', 'read_class_names', 'read_exclusions'
+    'parse_video_list', 'read_class_names', 'read_exclusions',
+    'read_video_report', 'write_video_report'
 ]

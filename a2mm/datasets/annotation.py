@@ -34,6 +34,11 @@ __all__ = [
 ]
 
 _INT = re.compile(r'[+-]?\d+')
+# Digits a label may have: a class index fits in int64 (what the loss
+# takes). Python's int() refuses strings of more than 4300 digits with a
+# bare ValueError (sys.set_int_max_str_digits), naming no file or line.
+_MAX_LABEL_DIGITS = 18
+_SHOWN = 120  # characters of a bad line quoted in an error
 
 
 class AnnotationError(ValueError):
@@ -164,7 +169,13 @@ def _parse_label(token: str, where: str, classes: Optional[Sequence[str]],
     """One label token (an index, or a class name when ``classes`` is
     given) -> a class index checked against ``num_classes``."""
     if _INT.fullmatch(token):
-        label = int(token)
+        sign = '-' if token.startswith('-') else ''
+        digits = token.lstrip('+-').lstrip('0') or '0'
+        if len(digits) > _MAX_LABEL_DIGITS:
+            raise AnnotationError(
+                f'{where}: label of {len(digits)} digits is not a class '
+                f'index (at most {_MAX_LABEL_DIGITS} digits)')
+        label = int(sign + digits)
     elif classes is not None:
         if token not in classes:
             close = difflib.get_close_matches(token, list(classes), n=3)
@@ -231,7 +242,9 @@ def parse_video_list(text: str,
         line = raw.strip()
         if not line:
             continue
-        where = f'{ann_file}, line {lineno} ({line!r})'
+        shown = line if len(line) <= _SHOWN else \
+            f'{line[:_SHOWN // 2]}...{line[-_SHOWN // 2:]}'
+        where = f'{ann_file}, line {lineno} ({shown!r})'
         if multi_class:
             fields = _split(line, delimiter)
             n_labels = 0

@@ -13,9 +13,12 @@ Why a subclass, and why these three methods only:
   so it knows whether the header (``DecordInit``) or the frames
   (``DecordDecode``) failed, checks the frame count before sampling, and
   raises :class:`~.video_errors.BadVideoError` with the cause. Before the
-  pipeline, a local AVI or MP4 file has its chunk sizes checked
-  (:func:`~.container_check.container_problem`): decord segfaults on a
-  truncated AVI read from memory, which would kill the worker.
+  pipeline, a local AVI or MP4/MOV file has its structure checked
+  (:func:`~.container_check.container_problem`: AVI chunk sizes, MP4 boxes
+  and sample tables against the file): decord ends the process on a
+  truncated AVI read from memory, on MP4 chunk offsets past the end of the
+  file (SIGSEGV) and on a huge ``stts`` sample count (SIGABRT), which
+  would kill the worker, or the run with ``num_workers=0``.
 - ``__getitem__``: ``BaseDataset`` refetches only when the pipeline returns
   ``None``; an exception from a bad file ends the run. Ours replaces a bad
   training sample by a random other one (at most ``max_bad_retries`` in a
@@ -189,8 +192,9 @@ class RobustVideoDataset(VideoDataset):
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Run the pipeline on sample ``idx`` one transform at a time.
 
-        A local AVI or MP4 file is first checked for truncation
-        (:func:`container_problem`). Transforms up to the one that
+        A local AVI or MP4/MOV file is first checked structurally
+        (:func:`container_problem`), so that a file that would crash
+        decord never reaches it. Transforms up to the one that
         produces ``imgs`` (decord's ``DecordInit``/``SampleFrames``/
         ``DecordDecode``) *read* the video: any exception there becomes a
         :class:`BadVideoError` that says what is wrong with the file. After

@@ -51,6 +51,12 @@ def test_mmaction_videodataset_fails_on_spaces(tmp_path):
     ('a.mp4 1\n\nb.mp4\n', 3, 'malformed line'),
     ('a.mp4 1\nb.mp4 4\n', 2, r'label 4 is out of range.*\[0, 3\]'),
     ('a.mp4 -1\n', 1, 'label -1 is out of range'),
+    # Python's int() refuses > 4300 digits with a bare ValueError
+    ('a.mp4 1\nb.mp4 ' + '7' * 5000 + '\n', 2,
+     r"'b.mp4 7777.*7777'\): label of 5000 digits is not a class index"),
+    ('a.mp4 -' + '9' * 19 + '\n', 1, 'label of 19 digits'),
+    ('a.mp4 ' + '0' * 5000 + '7\n', 1,
+     r"\.\.\.0+7'\): label 7 is out of range"),  # its value: 7
 ])
 def test_bad_lines_name_file_and_line(tmp_path, text, line, message):
     ann = write(tmp_path, text)

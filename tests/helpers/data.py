@@ -10,6 +10,8 @@ with a moving square: what the demo draws its label box over).
 """
 import os
 import os.path as osp
+import struct
+import zlib
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -19,7 +21,9 @@ from a2mm.datasets.digit_clips import write_list, write_video
 __all__ = [
     'NUM_CLASSES', 'FAULTS', 'SHORT', 'labelled_frames', 'gradient_frames',
     'write_labelled_video', 'write_gradient_video', 'make_videos',
-    'make_fault_videos', 'truncate', 'write_list', 'make_label_map'
+    'make_fault_videos', 'truncate', 'write_list', 'make_label_map',
+    'MP4_INDEX_FAULTS', 'break_mp4_index', 'mp4_with_co64', 'mp4_with_cmov',
+    'break_mp4_fragment'
 ]
 
 #: classes of the :func:`make_videos` datasets
@@ -38,6 +42,18 @@ FAULTS: Dict[str, str] = {
     'narrow': 'cannot copy its decoded frames: 1536 bytes decoded per '
               'frame where the array holds 192',  # 4x16 pixels
 }
+# MP4s whose index (moov) was crafted to crash decord (break_mp4_index)
+MP4_INDEX_FAULTS: Dict[str, str] = {
+    # chunk offsets past the end: decord reading it from memory, SIGSEGV
+    'stco_past_end': 'starts at byte 2147483632',
+    'co64_past_end': "starts at byte 2147483632 ('co64' table",
+    # 2**31 - 1 samples in stts: std::bad_alloc, SIGABRT (by path too)
+    'stts_count': "'stts' table at byte",
+    # the stco fault with 'ftyp' renamed 'free': still opened as an MP4
+    'no_ftyp': 'starts at byte 2147483632',
+}
+FAULTS.update((f'mp4_{name}', 'MP4/MOV file is corrupt: its index (the '
+               f'moov box at byte') for name in MP4_INDEX_FAULTS)
 # short videos (fewer frames than a 4x2 clip spans, 7): data, looped
 SHORT: Dict[str, int] = {'one_frame': 1, 'short': 5}
 
@@ -150,6 +166,120 @@ def truncate(src: str, dst: str, fraction: float) -> str:
     return dst
 
 
+def _mp4_box(data: bytes, kind: bytes) -> Tuple[int, int, List[int]]:
+    """``(start, size, starts of its ancestors)`` of the first box ``kind``
+    on the path moov/trak/mdia/minf/stbl of an MP4 (32-bit sizes)."""
+    def walk(start, end, parents):
+        pos = start
+        while pos + 8 <= end:
+            size, name = struct.unpack_from('>I4s', data, pos)
+            if name == kind:
+                return pos, size, parents
+            if name in (b'moov', b'trak', b'mdia', b'minf', b'stbl'):
+                found = walk(pos + 8, pos + size, parents + [pos])
+                if found:
+                    return found
+            pos += size
+        return None
+    found = walk(0, len(data), [])
+    assert found, f'no {kind!r} box'
+    return found
+
+
+def _set_chunk_offsets(data: bytearray, offsets, wide: bool) -> None:
+    """Rewrite the first ``stco`` of ``data`` with ``offsets`` (None: its
+    own), as a 64-bit ``co64`` table if ``wide``; the boxes around it are
+    resized (their offsets stay right: the ``moov`` comes after the
+    ``mdat``)."""
+    pos, size, parents = _mp4_box(bytes(data), b'stco')
+    count = struct.unpack_from('>I', data, pos + 12)[0]
+    if offsets is None:
+        offsets = struct.unpack_from(f'>{count}I', data, pos + 16)
+    width = 'Q' if wide else 'I'
+    table = struct.pack(f'>I4sII{count}{width}', 16 + (8 if wide else 4) *
+                        count, b'co64' if wide else b'stco', 0, count,
+                        *offsets)
+    for parent in parents:
+        struct.pack_into('>I', data, parent, struct.unpack_from(
+            '>I', data, parent)[0] + len(table) - size)
+    data[pos:pos + size] = table
+
+
+def _rewrite(src: str, dst: str, change) -> str:
+    with open(src, 'rb') as f:
+        data = bytearray(f.read())
+    change(data)
+    with open(dst, 'wb') as f:
+        f.write(bytes(data))
+    return dst
+
+
+def mp4_with_co64(src: str, dst: str) -> str:
+    """Write ``src`` (OpenCV's MP4) with its chunk offsets as a 64-bit
+    ``co64`` table, as muxers write files over 4 GiB: a valid file."""
+    return _rewrite(src, dst, lambda d: _set_chunk_offsets(d, None, True))
+
+
+def mp4_with_cmov(src: str, dst: str) -> str:
+    """Write ``src`` (OpenCV's MP4) with its ``moov`` compressed into a
+    QuickTime ``cmov`` box (``dcom`` zlib, ``cmvd``), which FFmpeg and
+    decord inflate and read; valid if ``src`` is."""
+    def change(data: bytearray) -> None:
+        pos = 0
+        while data[pos + 4:pos + 8] != b'moov':
+            pos += struct.unpack_from('>I', data, pos)[0]
+        size = struct.unpack_from('>I', data, pos)[0]
+        packed = zlib.compress(bytes(data[pos:pos + size]))
+        cmvd = struct.pack('>I4sI', 12 + len(packed), b'cmvd', size) + packed
+        cmov = struct.pack('>I4s', 20 + len(cmvd), b'cmov') + struct.pack(
+            '>I4s4s', 12, b'dcom', b'zlib') + cmvd
+        data[pos:pos + size] = struct.pack('>I4s', 8 + len(cmov),
+                                           b'moov') + cmov
+
+    return _rewrite(src, dst, change)
+
+
+def break_mp4_index(src: str, dst: str, fault: str) -> str:
+    """Write ``src`` (an MP4 with its ``moov`` after its ``mdat``, as OpenCV
+    writes it) to ``dst`` with one fault of :data:`MP4_INDEX_FAULTS` in
+    its sample tables; returns ``dst``."""
+    if fault not in MP4_INDEX_FAULTS:
+        raise ValueError(f'unknown fault {fault!r}')
+
+    def change(data: bytearray) -> None:
+        if fault == 'stts_count':
+            pos = _mp4_box(bytes(data), b'stts')[0]
+            struct.pack_into('>I', data, pos + 16, 0x7fffffff)
+            return
+        count = struct.unpack_from(
+            '>I', data, _mp4_box(bytes(data), b'stco')[0] + 12)[0]
+        _set_chunk_offsets(data, [0x7ffffff0] * count,
+                           wide=fault == 'co64_past_end')
+        if fault == 'no_ftyp':
+            assert data[4:8] == b'ftyp'
+            data[4:8] = b'free'
+
+    return _rewrite(src, dst, change)
+
+
+def break_mp4_fragment(src: str, dst: str, fault: str) -> str:
+    """Write the fragmented MP4 ``src`` (FFmpeg's ``-movflags
+    frag_keyframe+empty_moov``) to ``dst`` with the first fragment's
+    samples placed past the end of the file (decord reading it from
+    memory: SIGSEGV): ``'trun_offset'`` sets the run's data offset,
+    ``'tfhd_base'`` the fragment's base data offset, to 0x7ffffff0."""
+    def change(data: bytearray) -> None:
+        moof = bytes(data).index(b'moof') - 4
+        kind, field = {'trun_offset': (b'trun', '>i'),
+                       'tfhd_base': (b'tfhd', '>Q')}[fault]
+        pos = bytes(data).index(kind, moof) - 4
+        flags = struct.unpack_from('>I', data, pos + 8)[0]
+        assert flags & 1, f'{kind!r} has no offset field to set'
+        struct.pack_into(field, data, pos + 16, 0x7ffffff0)
+
+    return _rewrite(src, dst, change)
+
+
 def make_fault_videos(root: str, good: int = 4,
                       num_frames: int = 24) -> Dict[str, str]:
     """A folder with ``good`` valid videos and one of each fault.
@@ -200,6 +330,13 @@ def make_fault_videos(root: str, good: int = 4,
         f.write(bytes(data))
     os.remove(full)
     files['corrupt'] = 'corrupt.mp4'
+    # MP4s whose index was crafted to crash decord (break_mp4_index)
+    full = write_labelled_video(osp.join(root, 'full.mp4'), num_frames,
+                                seed=6)
+    for name in MP4_INDEX_FAULTS:
+        files[f'mp4_{name}'] = osp.basename(break_mp4_index(
+            full, osp.join(root, f'{name}.mp4'), name))
+    os.remove(full)
     files['one_frame'] = osp.basename(
         write_labelled_video(osp.join(root, 'one_frame.mp4'), 1))
     files['short'] = osp.basename(

@@ -18,6 +18,7 @@ import pytest
 
 from a2mm.datasets import list_videos, read_exclusions
 from a2mm.datasets.digit_clips import write_video
+from a2mm.datasets.exclusions import read_video_report
 from tests.helpers.data import gradient_frames, write_gradient_video
 from tests.helpers.tools import REPO, load_tool, run_tool, tool_env
 
@@ -55,9 +56,10 @@ def test_real_videos_short_side_fps_layout_and_training_pipeline(
               '--report', report])
     assert _files(out) == ['portrait.mp4', "riding a bike/bikes $x'.mp4"]
     # the header only: nothing failed
-    (header, ) = open(report).read().splitlines()
+    (_, header) = open(report).read().splitlines()
     assert header.startswith(f'# resize_videos.py: 0 of 2 videos under {src} '
                              'failed (short side 256')
+    assert read_video_report(str(report)) == []
 
     frames, fps, width, height = _info(
         str(out / 'riding a bike' / "bikes $x'.mp4"))
@@ -119,9 +121,9 @@ def test_corrupt_input_is_reported_and_leaves_nothing(tmp_path, real_video):
     assert 'FAILED cut.mp4: ffmpeg exit status' in log
     assert 'FAILED empty.mp4: ffmpeg exit status' in log
     lines = open(report).read().splitlines()
-    assert lines[0].startswith('# resize_videos.py: 2 of 3 videos')
-    assert [line.split('\t')[0] for line in lines[1:]] == ['cut.mp4',
-                                                           'empty.mp4']
+    assert lines[1].startswith('# resize_videos.py: 2 of 3 videos')
+    assert [row['path'] for row in read_video_report(str(report))] == [
+        'cut.mp4', 'empty.mp4']
     assert _files(out) == ['good.mp4']  # no output, no .part for the bad
     # the report is an exclusion list for the list builders
     assert read_exclusions(str(report)) == {'cut.mp4', 'empty.mp4'}
@@ -188,7 +190,7 @@ def test_resized_tree_feeds_check_videos_and_kinetics_lists(tmp_path):
     check_videos.main(['--video-root', str(out), '--min-frames', '16',
                        '--nproc', '1', '--out', str(bad)])
     # the header only: every output is good (ghi failed in the resize)
-    (header, ) = open(bad).read().splitlines()
+    (_, header) = open(bad).read().splitlines()
     assert header.startswith(f'# check_videos.py: 0 of 2 videos under {out} '
                              'failed (min frames 16')
     csv = tmp_path / 'train.csv'
@@ -263,8 +265,9 @@ def test_mmaction2_command_line_and_report_in_the_output_folder(
     assert _files(out) == ['resize_failures.txt', 'yoga/a.mp4']
     assert os.listdir(cwd) == []  # nothing in the current folder
     lines = open(out / 'resize_failures.txt').read().splitlines()
-    assert lines[0].startswith('# resize_videos.py: 1 of 2 videos')
-    assert [line.split('\t')[0] for line in lines[1:]] == ['run/bad.mp4']
+    assert lines[1].startswith('# resize_videos.py: 1 of 2 videos')
+    assert [row['path'] for row in read_video_report(
+        str(out / 'resize_failures.txt'))] == ['run/bad.mp4']
     assert _info(str(out / 'yoga' / 'a.mp4'))[2:] == (42, 32)
     # --resume: the finished output is kept as it is
     stamp = os.stat(out / 'yoga' / 'a.mp4').st_mtime_ns

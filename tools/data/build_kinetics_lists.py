@@ -72,7 +72,8 @@ def build_list(path: str, rows: List[Dict[str, str]],
         (lines, missing on disk, excluded by the report)
 
     Raises:
-        ValueError: a class that is not in the label map (file and row).
+        ValueError: a class that is not in the label map, or a video name
+            with a line break that is not excluded (file and row).
     """
     lines, missing, skipped = [], 0, 0
     for number, row in enumerate(rows, 2):  # line 1 is the header
@@ -82,6 +83,11 @@ def build_list(path: str, rows: List[Dict[str, str]],
         rel = clip_path(row, layout)
         if rel in excluded:
             skipped += 1
+        elif '\n' in rel or '\r' in rel:
+            raise ValueError(f'{path}, line {number}: video {rel!r} has a '
+                             'line break in its name: an annotation list '
+                             'holds one video per line (rename it, or '
+                             'exclude it)')
         elif video_dir is not None and not osp.isfile(
                 osp.join(video_dir, rel)):
             missing += 1

@@ -2,8 +2,9 @@
 parallel, and report the unreadable ones and those shorter than one clip.
 
 Each video first has its container structure checked (a truncated AVI or
-MP4 is reported without being handed to decord, which crashes on some of
-them: ``a2mm/datasets/container_check.py``), then it is opened, its length
+MP4, or an MP4 whose sample tables point outside the file, is reported
+without being handed to decord, which crashes on such files:
+``a2mm/datasets/container_check.py``), then it is opened, its length
 read, and its first and last frames decoded. Decord runs in worker
 processes only: a video that crashes it is reported (``decord crashed the
 checking process``) and the check goes on.
@@ -15,11 +16,12 @@ when it is shorter than one clip of ``--clip-len`` x ``--frame-interval``
 (``(clip_len - 1) * frame_interval + 1`` frames, 57 for the 8x8 Kinetics
 pipeline: the definition the dataset uses). Without that flag, short
 videos are used and looped by ``SampleFrames``, as in MMAction2: they are
-listed as ``# looped`` comment lines and not excluded.
+listed with ``"looped": true`` and not excluded.
 
-The report lists one failure per line, ``<path>\\t<reason>``, paths
-relative to ``--video-root``; pass it to the list builders with
-``--exclude`` to leave those videos out.
+The report (``a2mm/datasets/exclusions.py``) lists one video per line as
+JSON, ``{"path": ..., "reason": ...}``, paths relative to ``--video-root``
+(any file name, tabs and newlines included, is carried exactly); pass it to
+the list builders with ``--exclude`` to leave the failed videos out.
 
 Usage::
 
@@ -42,6 +44,7 @@ from mmengine.utils import ProgressBar
 
 from a2mm.datasets.clip_span import clip_span
 from a2mm.datasets.container_check import container_problem
+from a2mm.datasets.exclusions import write_video_report
 from a2mm.datasets.video_files import list_videos
 
 SHORT = 'short'  # reason prefix of a video shorter than one clip
@@ -177,14 +180,11 @@ def main(argv: Optional[List[str]] = None) -> int:
              if loop and why and why.startswith(SHORT)]
     bad = [(rel, why) for rel, why in zip(videos, reasons)
            if why and not (loop and why.startswith(SHORT))]
-    with open(args.out, 'w', encoding='utf-8') as f:
-        f.write(f'# check_videos.py: {len(bad)} of {len(videos)} videos '
-                f'under {args.video_root} failed (min frames '
-                f'{args.min_frames}, one clip {span} frames, short videos '
-                f'{"are looped" if loop else "fail"})'
-                '\n')
-        f.writelines(f'{rel}\t{why}\n' for rel, why in bad)
-        f.writelines(f'# looped\t{rel}\t{why}\n' for rel, why in short)
+    write_video_report(
+        args.out, f'check_videos.py: {len(bad)} of {len(videos)} videos '
+        f'under {args.video_root} failed (min frames {args.min_frames}, one '
+        f'clip {span} frames, short videos '
+        f'{"are looped" if loop else "fail"})', bad, short)
     print(f'\n{len(bad)} of {len(videos)} videos failed, {len(short)} are '
           f'shorter than one clip ({span} frames) and looped -> {args.out}')
     return 0

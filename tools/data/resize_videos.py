@@ -33,10 +33,11 @@ paths as arguments (spaces, quotes and ``$`` are safe), and, without
   redoes the rest (``--resume``, the default; ``--overwrite`` redoes
   everything).
 * Failures: one ``FAILED <path>: <reason>`` line each as they happen, a
-  report (``--report``, default ``DST/resize_failures.txt``;
-  ``<path>\\t<reason>`` per line, paths relative to DST, the format of
-  ``check_videos.py``, so it can be passed to the list builders'
-  ``--exclude``), and exit status 1.
+  report (``--report``, default ``DST/resize_failures.txt``; one JSON
+  object ``{"path": ..., "reason": ...}`` per line, paths relative to
+  DST: the format of ``check_videos.py``, ``a2mm/datasets/exclusions.py``,
+  so it can be passed to the list builders' ``--exclude``), and exit
+  status 1.
 
 Usage::
 
@@ -58,6 +59,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.utils import ProgressBar
 
+from a2mm.datasets.exclusions import write_video_report
 from a2mm.datasets.video_files import list_videos
 
 #: output extension -> (ffmpeg muxer, video encoder)
@@ -382,11 +384,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'FAILED {rel}: {reason}', file=sys.stderr)
     failures += run_jobs(jobs, args.nproc, args.start_method)
     os.makedirs(osp.dirname(osp.abspath(args.report)), exist_ok=True)
-    with open(args.report, 'w', encoding='utf-8') as f:
-        f.write(f'# resize_videos.py: {len(failures)} of {len(videos)} '
-                f'videos under {args.src_dir} failed ({target}, paths '
-                f'relative to {args.out_dir})\n')
-        f.writelines(f'{rel}\t{reason}\n' for rel, reason in failures)
+    write_video_report(
+        args.report, f'resize_videos.py: {len(failures)} of {len(videos)} '
+        f'videos under {args.src_dir} failed ({target}, paths relative to '
+        f'{args.out_dir})', failures)
     print(f'\n{len(videos) - len(failures)} of {len(videos)} videos in '
           f'{args.out_dir}; {len(failures)} failed -> {args.report}')
     return 1 if failures else 0
