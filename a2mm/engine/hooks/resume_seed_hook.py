@@ -36,6 +36,13 @@ It also gives the sampler the run's seed back: MMEngine builds the
 training sampler before ``resume`` restores the checkpoint's seed, so a run
 without ``--seed`` would otherwise shuffle differently after a resume.
 
+When resuming, it also checks the checkpoint's training state (message
+hub, optimizer, schedulers) before ``Runner.resume`` applies it
+(:func:`a2mm.utils.checkpoint.resume_state.check_resume_state`): a value
+that would fail after training has begun (``lr='fast'``, a crafted
+``HistoryBuffer``) is refused with ``ResumeStateError`` naming the
+checkpoint and the key.
+
 This covers PyTorch's standard batching (a ``batch_size``, no
 ``batch_sampler`` in the config) over a dataset without its own
 ``__getitems__``; elsewhere the hook warns and seeds only the iterations.
@@ -47,7 +54,10 @@ import torch
 from mmaction.registry import HOOKS
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
+from mmengine.runner import find_latest_checkpoint
 from torch.utils.data import BatchSampler
+
+from a2mm.utils.checkpoint.resume_state import check_resume_state
 
 __all__ = ['ResumeSeedHook', 'SeededIndex', 'iteration_seed', 'sample_seed']
 
@@ -135,6 +145,15 @@ class ResumeSeedHook(Hook):
     """
 
     priority = 'LOWEST'
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not runner._resume or not isinstance(checkpoint, dict):
+            return  # load_from: only the weights are used
+        source = runner._load_from or find_latest_checkpoint(
+            runner.work_dir) or 'the latest checkpoint'
+        check_resume_state(checkpoint, source=source,
+                           optim_wrapper=runner.optim_wrapper,
+                           param_schedulers=runner.param_schedulers)
 
     def before_train(self, runner) -> None:
         loader = runner.train_loop.dataloader
