@@ -73,7 +73,7 @@ def config_file(tmp_path_factory):
     return path
 
 
-def train(config, work_dir, *extra, stall=None):
+def train(config, work_dir, *extra, stall=None, seed='0'):
     # bit-identical resume is a CPU property: on a GPU machine the runs
     # stay on the CPU (CUDA's MaxPool3d/AdaptiveAvgPool3d backward kernels
     # are not deterministic, see a2mm/engine/determinism.py)
@@ -82,7 +82,8 @@ def train(config, work_dir, *extra, stall=None):
         env['A2MM_STALL_SAVE'] = stall
     return subprocess.Popen(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
-         '--work-dir', work_dir, '--seed', '0', '--deterministic', *extra],
+         '--work-dir', work_dir, '--deterministic', *extra,
+         *(('--seed', seed) if seed is not None else ())],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
 
@@ -293,9 +294,13 @@ def max_weight_diff(first: dict, second: dict) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('workers', sorted(WORKER_SETTINGS))
+@pytest.mark.parametrize('workers, resume_seed', [
+    *((name, '0') for name in sorted(WORKER_SETTINGS)),
+    # --resume without --seed: MMEngine draws a seed and builds the sampler
+    # with it before resume restores the killed run's seed (0)
+    ('main_process', None)])
 def test_epoch_resume_is_exact_for_every_worker_setting(
-        epoch_config, tmp_path, workers):
+        epoch_config, tmp_path, workers, resume_seed):
     options = ('--cfg-options', *WORKER_SETTINGS[workers])
     work_a, work_c = str(tmp_path / 'A'), str(tmp_path / 'C')
     proc_a = train(epoch_config, work_a, *options)
@@ -305,7 +310,8 @@ def test_epoch_resume_is_exact_for_every_worker_setting(
     proc_c.send_signal(signal.SIGKILL)  # after epoch 2, saving epoch 3
     proc_c.communicate()
     finish(proc_a)
-    resumed = finish(train(epoch_config, work_c, *options, '--resume'))
+    resumed = finish(train(epoch_config, work_c, *options, '--resume',
+                           seed=resume_seed))
     assert 'resumed epoch: 2, iter: 10' in resumed
     diff = max_weight_diff(weights(osp.join(work_a, 'epoch_3.pth')),
                            weights(osp.join(work_c, 'epoch_3.pth')))
