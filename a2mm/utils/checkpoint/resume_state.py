@@ -248,9 +248,9 @@ class _Checker:
                                   'a tensor of numbers')
                 elif value is not None:
                     self.real(value, [*where, key])
-        for key, value in state.items():
-            if key not in ('state', 'param_groups'):
-                self.like(value, template.get(key, {}), [*path, key])
+        for key, value in state.items():  # e.g. AMP's loss_scaler
+            if key not in ('state', 'param_groups') and key in template:
+                self.like(value, template[key], [*path, key])
 
 
 def _wrappers(optim_wrapper) -> Dict[Optional[str], Any]:
