@@ -46,6 +46,12 @@ checkpoint and the key.
 This covers PyTorch's standard batching (a ``batch_size``, no
 ``batch_sampler`` in the config) over a dataset without its own
 ``__getitems__``; elsewhere the hook warns and seeds only the iterations.
+An ``IterBasedTrainLoop`` starts its first DataLoader iterator before any
+hook runs: with workers, that first pass is replayed exactly on resume (the
+loop fetches the trained batches again and skips them), and the samples of
+later passes are seeded. With ``diff_rank_seed=True`` MMEngine gives the
+sampler a fresh random seed in every run, so the data order of a resumed
+run differs; that setting is not covered.
 """
 import random
 
