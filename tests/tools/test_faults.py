@@ -13,6 +13,9 @@
   ``tools/train.py`` on its work dir is refused, naming K. After the kill
   the iteration-3 best tests with ``tools/test.py`` (the stale lock info
   does not stop it) and ``--resume`` finishes the run.
+- epoch-based runs (3 epochs), SIGKILLed while saving epoch 3 and resumed
+  from epoch 2, with ``num_workers=0`` and with persistent workers, and a
+  resume without ``--seed``: bit-identical to the uninterrupted run.
 """
 import glob
 import json
