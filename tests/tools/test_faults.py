@@ -13,6 +13,9 @@
   ``tools/train.py`` on its work dir is refused, naming K. After the kill
   the iteration-3 best tests with ``tools/test.py`` (the stale lock info
   does not stop it) and ``--resume`` finishes the run.
+- epoch-based runs (3 epochs), SIGKILLed while saving epoch 3 and resumed
+  from epoch 2, with ``num_workers=0`` and with persistent workers, and a
+  resume without ``--seed``: bit-identical to the uninterrupted run.
 """
 import glob
 import json
@@ -73,7 +76,7 @@ def config_file(tmp_path_factory):
     return path
 
 
-def train(config, work_dir, *extra, stall=None):
+def train(config, work_dir, *extra, stall=None, seed='0'):
     # bit-identical resume is a CPU property: on a GPU machine the runs
     # stay on the CPU (CUDA's MaxPool3d/AdaptiveAvgPool3d backward kernels
     # are not deterministic, see a2mm/utils/determinism.py)
@@ -82,7 +85,8 @@ def train(config, work_dir, *extra, stall=None):
         env['A2MM_STALL_SAVE'] = stall
     return subprocess.Popen(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
-         '--work-dir', work_dir, '--seed', '0', '--deterministic', *extra],
+         '--work-dir', work_dir, '--deterministic', *extra,
+         *(('--seed', seed) if seed is not None else ())],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
 
@@ -260,3 +264,68 @@ def test_test_tool_skip_bad_videos_flag(config_file):
     cfg = tool.merge_args(Config.fromfile(config_file), args)
     assert cfg.test_dataloader.dataset.skip_bad_videos is True
     assert [h['type'] for h in cfg.custom_hooks].count('BadVideoHook') == 1
+
+
+# ----------------------------------------------------- exact epoch resume
+# Issue 18 item 9: an epoch-based run SIGKILLed after epoch 2 and resumed
+# must end bit-identical to an uninterrupted one whatever the workers:
+# in the main process (num_workers=0: the data pipeline draws from the
+# main-process generators) and in persistent workers (their generators run
+# on across epochs). ResumeSeedHook seeds every sample from (seed, rank,
+# epoch, position) in whichever process loads it.
+WORKER_SETTINGS = {
+    'main_process': ('train_dataloader.num_workers=0',
+                     'train_dataloader.persistent_workers=False'),
+    'persistent_workers': ('train_dataloader.num_workers=2',
+                           'train_dataloader.persistent_workers=True'),
+}
+
+
+@pytest.fixture(scope='module')
+def epoch_config(config_file, tmp_path_factory):
+    """The tiny config as an epoch-based run: 3 epochs of 5 iterations, a
+    checkpoint and a validation after every epoch."""
+    cfg = Config.fromfile(config_file)
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3,
+                         val_interval=1)
+    cfg.merge_from_dict({'default_hooks.checkpoint.by_epoch': True,
+                         'default_hooks.checkpoint.interval': 1})
+    cfg.log_processor = dict(by_epoch=True, window_size=1)
+    path = str(tmp_path_factory.mktemp('epochs') / 'tiny_epochs.py')
+    cfg.dump(path)
+    return path
+
+
+def max_weight_diff(first: dict, second: dict) -> float:
+    assert first.keys() == second.keys()
+    return max(float((first[k].double() - second[k].double()).abs().max())
+               if first[k].numel() else 0.0 for k in first)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('workers, resume_seed', [
+    *((name, '0') for name in sorted(WORKER_SETTINGS)),
+    # --resume without --seed: MMEngine draws a seed and builds the sampler
+    # with it before resume restores the killed run's seed (0)
+    ('main_process', None)])
+def test_epoch_resume_is_exact_for_every_worker_setting(
+        epoch_config, tmp_path, workers, resume_seed):
+    options = ('--cfg-options', *WORKER_SETTINGS[workers])
+    work_a, work_c = str(tmp_path / 'A'), str(tmp_path / 'C')
+    proc_a = train(epoch_config, work_a, *options)
+    proc_c = train(epoch_config, work_c, *options, stall='epoch_3')
+    wait_for(proc_c, osp.join(work_c, '.epoch_3.pth.part.stalled'),
+             'the epoch-3 checkpoint')
+    proc_c.send_signal(signal.SIGKILL)  # after epoch 2, saving epoch 3
+    proc_c.communicate()
+    finish(proc_a)
+    resumed = finish(train(epoch_config, work_c, *options, '--resume',
+                           seed=resume_seed))
+    assert 'resumed epoch: 2, iter: 10' in resumed
+    diff = max_weight_diff(weights(osp.join(work_a, 'epoch_3.pth')),
+                           weights(osp.join(work_c, 'epoch_3.pth')))
+    print(f'{workers}: max weight difference {diff}')
+    assert diff == 0.0, f'{workers}: max weight difference {diff}'
+    losses_a, _ = scalars(work_a)
+    losses_c, _ = scalars(work_c)
+    assert all(losses_c[i] == losses_a[i] for i in range(11, 16))

@@ -298,3 +298,83 @@ def test_failed_best_write_keeps_the_previous_best(tmp_path, videos,
     assert names == ['best_progress_step_iter_6.pth']  # iter_2's removed
     assert info == {'best_ckpt': 'best_progress_step_iter_6.pth'}
     assert not glob.glob(str(work / '.*.part'))
+
+
+# ------------------------------------------------ crafted resume states
+def _set(path):
+    """An edit of a checkpoint that sets the value at ``path``."""
+    def edit(checkpoint, value):
+        parent = checkpoint
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+    return edit
+
+
+def _history(checkpoint):
+    return checkpoint['message_hub']['log_scalars']['train/loss']
+
+
+CRAFTED = {
+    'lr_text': (_set(['optimizer', 'param_groups', 0, 'lr']), 'fast',
+                "['optimizer']['param_groups'][0]['lr'] is str 'fast'"),
+    'lr_nan': (_set(['optimizer', 'param_groups', 0, 'lr']), float('nan'),
+               "['param_groups'][0]['lr'] is float nan, expected a finite"),
+    'momentum_shape': (_set(['optimizer', 'state', 0, 'momentum_buffer']),
+                       torch.zeros(3),
+                       "['optimizer']['state'][0]['momentum_buffer']"),
+    'history_list': (lambda c, v: setattr(_history(c), '_log_history', v),
+                     list(range(100000)),
+                     "['log_scalars']['train/loss']['_log_history'] is "
+                     'list of length 100000'),
+    'history_max_length': (
+        lambda c, v: setattr(_history(c), 'max_length', v), 'x',
+        "['train/loss']['max_length'] is str 'x'"),
+    'keep_ckpt_ids': (_set(['message_hub', 'runtime_info', 'keep_ckpt_ids']),
+                      ['../../victim'],
+                      "['runtime_info']['keep_ckpt_ids'][0] is str"),
+    'meta_iter': (_set(['meta', 'iter']), '2', "['meta']['iter'] is str"),
+}
+
+
+@pytest.fixture(scope='module')
+def resumable(tmp_path_factory, videos):
+    """A checkpoint of 2 iterations of the tiny recognizer."""
+    tmp = tmp_path_factory.mktemp('resumable')
+    runner = runner_for(tmp, videos, GOOD, GOOD, **{
+        'train_cfg.max_iters': 2, 'work_dir': str(tmp / 'w')})
+    runner.train()
+    return tmp, str(tmp / 'w' / 'iter_2.pth')
+
+
+@pytest.mark.parametrize('case', sorted(CRAFTED))
+def test_crafted_resume_state_is_refused_before_training(resumable, videos,
+                                                         case):
+    from a2mm.utils.checkpoint.resume_state import ResumeStateError
+    tmp, good = resumable
+    edit, value, expected = CRAFTED[case]
+    checkpoint = torch.load(good, map_location='cpu', weights_only=False)
+    edit(checkpoint, value)
+    crafted = str(tmp / f'{case}.pth')
+    torch.save(checkpoint, crafted)
+    work = tmp / case
+    work.mkdir()
+    runner = runner_for(work, videos, GOOD, GOOD, resume=True,
+                        load_from=crafted, work_dir=str(work / 'w'),
+                        **{'train_cfg.max_iters': 4})
+    with pytest.raises(ResumeStateError) as error:
+        runner.train()
+    assert f'refused to resume from {crafted}' in str(error.value)
+    assert expected in str(error.value)
+    assert runner.train_loop.iter == 0  # refused before any iteration
+
+
+def test_genuine_resume_state_passes(resumable, videos):
+    tmp, good = resumable
+    work = tmp / 'genuine'
+    work.mkdir()
+    runner = runner_for(work, videos, GOOD, GOOD, resume=True,
+                        load_from=good, work_dir=str(work / 'w'),
+                        **{'train_cfg.max_iters': 3})
+    runner.train()
+    assert runner.iter == 3
