@@ -1,7 +1,6 @@
 """Names that moved out of a2mm/models modules, or were renamed, keep their
 old import paths as aliases of the new objects."""
 from a2mm.models.backbones import a2_inserted, insertion
-from a2mm.models.blocks import a2_attention
 from a2mm.utils import input_shape
 
 
@@ -14,8 +13,3 @@ def test_a2_inserted_keeps_the_insertion_names():
         'default_dry_run_shape'
     }
 
-
-def test_the_autograd_pass_keeps_its_earlier_name():
-    assert a2_attention.a2_attention_plain is \
-        a2_attention.a2_attention_autograd
-    assert 'a2_attention_plain' in a2_attention.__all__
