@@ -101,6 +101,11 @@ if hasattr(torch.compiler, 'assume_constant_result'):
         unavailable_reason)
 
 
+#: programs a split reduction aims at: about two per SM of a large GPU (132
+#: on an H100 or H200)
+_PROGRAMS = 264
+
+
 class _Tiles(NamedTuple):
     """Tile sizes and warps for C channels and n descriptors."""
     rows: int  # NP: n rounded up to a power of two (>= 16, tl.dot's least)
@@ -203,11 +208,16 @@ def _backward(grad_out: Tensor, x: Tensor, weights: A2Weights,
     consts = _constants(low, x.device)
     num_tiles = _cdiv(num_pos, tiles.block_n)
     rho_bias = weights.rho_bias.contiguous()
-    grad_out_desc = x.new_empty((batch, channels, n), dtype=acc)  # dD
-    kernels.grad_desc_kernel[(_cdiv(channels, tiles.block_c), batch)](
+    # dD in partial sums over groups of tiles: enough programs to fill a GPU
+    grid_cb = _cdiv(channels, tiles.block_c) * batch
+    splits = max(1, min(num_tiles, _cdiv(_PROGRAMS, grid_cb)))
+    grad_out_desc = x.new_empty((splits, batch, channels, n), dtype=acc)
+    kernels.grad_desc_kernel[(_cdiv(channels, tiles.block_c), batch,
+                              splits)](
         grad_out, proj, rho_bias, grad_out_desc, channels, num_pos, n,
         *grad_out.stride(), NP=tiles.rows, BLOCK_N=tiles.block_n,
         BLOCK_C=tiles.block_c, num_warps=tiles.num_warps, **consts)
+    grad_out_desc = grad_out_desc.sum(0)  # dD: (B, C, n)
     # The small products: D = W_out G + b_out, G = W_phi U + b_phi.
     with torch.autocast(x.device.type, enabled=False):
         grad_out_bias = grad_out_desc.sum(dim=(0, 2))  # (C,)
@@ -236,7 +246,7 @@ def _backward(grad_out: Tensor, x: Tensor, weights: A2Weights,
     # [dT; dR] X^T, summed over samples in groups: enough programs to fill
     # a GPU without a (B, 2n, C) buffer at large batches
     grid_rc = _cdiv(2 * n, 64) * _cdiv(channels, tiles.block_c)
-    groups = max(1, min(batch, _cdiv(256, grid_rc)))
+    groups = max(1, min(batch, _cdiv(_PROGRAMS, grid_rc)))
     grad_w_tr = x.new_empty((groups, 2 * n, channels), dtype=acc)
     kernels.grad_weight_kernel[(_cdiv(2 * n, 64),
                                 _cdiv(channels, tiles.block_c), groups)](

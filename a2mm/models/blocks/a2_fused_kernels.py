@@ -14,7 +14,7 @@ accumulation; ``PREC`` is ``tl.dot``'s input precision for float32 inputs.
 Forward: :func:`project_kernel` (T, R and the tile statistics of T),
 :func:`pool_kernel` (U, with S recomputed from T and its log-sum-exp),
 :func:`distribute_kernel` (Y = D V, + X). Backward: :func:`grad_desc_kernel`
-(dD = dY V^T), :func:`grad_x_kernel` (dT, dR and dX in one pass over the
+(dD = dY V^T, partial sums over groups of tiles), :func:`grad_x_kernel` (dT, dR and dX in one pass over the
 positions), :func:`grad_weight_kernel` ([dT; dR] X^T, partial sums over
 groups of samples). Nothing N-sized is stored but T and R (in ``LOW``), the
 output and, in the backward, dT and dR.
@@ -157,20 +157,22 @@ def distribute_kernel(x_ptr, proj_ptr, bias_ptr, desc_ptr, out_ptr, C, N, n,
 
 
 @triton.jit
-def grad_desc_kernel(dy_ptr, proj_ptr, bias_ptr, gdesc_ptr, C, N, n, sgb,
+def grad_desc_kernel(dy_ptr, proj_ptr, bias_ptr, part_ptr, C, N, n, sgb,
                      sgc, sgn, NP: tl.constexpr, BLOCK_N: tl.constexpr,
                      BLOCK_C: tl.constexpr, LOW: tl.constexpr,
                      ACC: tl.constexpr, PREC: tl.constexpr):
-    """dD = dY V^T for one block of channels, over all positions. Grid:
-    (C blocks, B)."""
+    """dD = dY V^T for one block of channels, over the tiles of positions
+    s, s + S, ... into partial sum s of S (enough programs to fill a GPU).
+    Grid: (C blocks, B, S)."""
     pid_c = tl.program_id(0)
     b = tl.program_id(1).to(tl.int64)
+    split = tl.program_id(2)
     rows = tl.arange(0, NP)
     offs_c = pid_c * BLOCK_C + tl.arange(0, BLOCK_C)
     mask_c = offs_c < C
     proj_b = proj_ptr + b * 2 * n * N
     acc = tl.zeros((BLOCK_C, NP), dtype=ACC)
-    for n0 in range(0, N, BLOCK_N):
+    for n0 in range(split * BLOCK_N, N, tl.num_programs(2) * BLOCK_N):
         offs_n = n0 + tl.arange(0, BLOCK_N)
         mask_n = offs_n < N
         v = _dist_tile(proj_b, bias_ptr, rows, offs_n, n, N, ACC)
@@ -180,8 +182,9 @@ def grad_desc_kernel(dy_ptr, proj_ptr, bias_ptr, gdesc_ptr, C, N, n, sgb,
                     other=0.0).to(LOW)  # (BC, BN)
         acc = tl.dot(g, tl.trans(v.to(LOW)), acc, input_precision=PREC,
                      out_dtype=ACC)
-    tl.store(gdesc_ptr + b * C * n + offs_c[:, None] * n + rows[None, :],
-             acc, mask=mask_c[:, None] & (rows < n)[None, :])
+    part = part_ptr + (split * tl.num_programs(1) + b) * C * n
+    tl.store(part + offs_c[:, None] * n + rows[None, :], acc,
+             mask=mask_c[:, None] & (rows < n)[None, :])
 
 
 @triton.jit
