@@ -14,7 +14,8 @@
 # 3. A2-ResNet-50 against I3D-R50 and NL-I3D-R50, batch 8, 8x224x224,
 #    float32 and bf16.
 # Its tables are the ones docs/benchmarks.md's GPU rows are copied from.
-# About 3-5 minutes on an H100/H200. Exits non-zero when a test failed.
+# Meant to take under five minutes on an H100/H200 (not yet timed there).
+# Exits non-zero when a test or a benchmark failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python}
