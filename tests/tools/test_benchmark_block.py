@@ -92,3 +92,14 @@ def test_a2_impl_reaches_the_block(monkeypatch):
     # the timed module here; the memory probe runs in a subprocess
     assert seen == ['autograd']
     assert all(r['mib'] is not None for r in rows)
+
+
+def test_unavailable_is_the_block_refusal(monkeypatch):
+    from a2mm.models.blocks import a2_fused
+    monkeypatch.setattr(a2_fused, 'unavailable_reason',
+                        lambda device: 'Triton does not import (test)')
+    reason = bench.unavailable('A2Block:fused', 'cpu')
+    assert "impl='fused' cannot run on cpu" in reason
+    assert 'Triton does not import (test)' in reason
+    assert bench.unavailable('A2Block:autograd', 'cpu') is None
+    assert bench.unavailable('NonLocal3d', 'cpu') is None

@@ -95,12 +95,18 @@ def build(name: str, channels: int) -> nn.Module:
 
 
 def unavailable(name: str, device: str) -> Optional[str]:
-    """Why ``name`` cannot run on ``device`` (the fused A2 pass where
-    Triton cannot run), or None."""
-    if name != 'A2Block:fused':
+    """Why ``name`` cannot run on ``device`` (an A2Block pass the block
+    refuses there, e.g. the Triton pass on a CPU), or None."""
+    if not name.startswith('A2Block:'):
         return None
-    from a2mm.models.blocks import a2_fused
-    return a2_fused.unavailable_reason(torch.device(device))
+    block = build(name, 16).to(device)
+    try:
+        block(torch.zeros(1, 16, 1, 1, 2, device=device))
+    except RuntimeError as error:  # the block's own refusal, with its reason
+        if 'cannot run on' in str(error):
+            return str(error)
+        raise
+    return None
 
 
 def make_input(name: str, channels: int, size: str, batch: int = 1,

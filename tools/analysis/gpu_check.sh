@@ -31,15 +31,19 @@ try:
     triton_version = triton.__version__
 except ImportError as error:
     triton_version = f'not importable ({error})'
-from a2mm.models.blocks import a2_fused
+import a2mm  # noqa: F401  (registers A2Block)
+from mmaction.registry import MODELS
 rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
                      capture_output=True, text=True).stdout.strip()
 print(f'a2mm {rev or "(no git)"}, torch {torch.__version__}, '
       f'triton {triton_version}, {torch.cuda.get_device_name()} '
       f'(compute capability {torch.cuda.get_device_capability()})')
-reason = a2_fused.unavailable_reason(torch.device('cuda'))
-print('fused pass:', 'available' if reason is None else f'NOT available: '
-      f'{reason}')
+block = MODELS.build(dict(type='A2Block', in_channels=16, impl='fused'))
+try:
+    block.cuda()(torch.randn(1, 16, 2, 3, 4, device='cuda'))
+    print('fused pass: runs')
+except RuntimeError as error:
+    print(f'fused pass: NOT available: {error}')
 PYEOF
 
 status=0
