@@ -117,8 +117,8 @@ def choose_pass(impl: str, x: Tensor, weights: A2Weights,
         return 'fused'
     grad_needed = torch.is_grad_enabled() and (x.requires_grad
                                                or weights.w_in.requires_grad)
-    on_cpu = impl == 'chunked' or x.device.type == 'cpu'
-    if grad_needed and on_cpu and not _is_compiling():
+    chunked = impl == 'chunked' or x.device.type == 'cpu'  # 'auto': CPU
+    if grad_needed and chunked and not _is_compiling():
         return 'chunked'
     return 'autograd'
 

@@ -71,9 +71,9 @@ class A2Block(nn.Module):
         impl (str): which pass computes the block, the same equations
             each way (:mod:`~a2mm.models.blocks.a2_attention`).
             ``'fused'``: Triton kernels, forward and backward, that keep
-            only X, the theta/rho projections and n statistics per sample
-            for the backward; the pass for CUDA GPUs, where the other two
-            launch dozens of small kernels. ``'chunked'``: forward and
+            nothing N-sized for the backward but X and the theta/rho
+            projections; the pass for CUDA GPUs, where the other two launch
+            dozens of small kernels. ``'chunked'``: forward and
             backward written by hand in torch, chunked over positions;
             least memory and the fastest training pass on CPUs.
             ``'autograd'``: PyTorch autograd ops, the reference.

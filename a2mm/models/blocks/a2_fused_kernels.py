@@ -14,9 +14,9 @@ accumulation; ``PREC`` is ``tl.dot``'s input precision for float32 inputs.
 Forward: :func:`project_kernel` (T, R and the tile statistics of T),
 :func:`pool_kernel` (U, with S recomputed from T and its log-sum-exp),
 :func:`distribute_kernel` (Y = D V, + X). Backward: :func:`grad_desc_kernel`
-(dD = dY V^T, partial sums over groups of tiles), :func:`grad_x_kernel` (dT, dR and dX in one pass over the
-positions), :func:`grad_weight_kernel` ([dT; dR] X^T, partial sums over
-groups of samples). Nothing N-sized is stored but T and R (in ``LOW``), the
+(dD = dY V^T, partial sums over groups of tiles), :func:`grad_x_kernel`
+(dT, dR and dX in one pass over the positions), :func:`grad_weight_kernel`
+([dT; dR] X^T, partial sums over groups of samples). Nothing N-sized is stored but T and R (in ``LOW``), the
 output and, in the backward, dT and dR.
 """
 import os
