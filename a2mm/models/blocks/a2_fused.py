@@ -20,6 +20,8 @@ block in one graph. On CPU tensors the kernels run only under Triton's
 interpreter (``TRITON_INTERPRET=1`` set before a2mm is imported), which is
 how the tests check them on machines without a GPU.
 """
+import functools
+from types import ModuleType
 from typing import NamedTuple, Optional, Tuple
 
 import torch
@@ -28,13 +30,17 @@ from torch import Tensor
 from .a2_autograd import acc_dtype, batched
 from .a2_weights import A2Weights
 
-try:
-    from . import a2_fused_kernels as kernels
-    import triton.language as tl
-    _IMPORT_ERROR = None
-except ImportError as error:  # Triton is not installed
-    kernels = tl = None
-    _IMPORT_ERROR = error
+
+
+@functools.lru_cache(maxsize=None)
+def _import_kernels() -> Tuple[Optional[ModuleType], Optional[str]]:
+    """(the kernels module, None), or (None, why Triton does not import);
+    imported on first use, so that ``import a2mm`` does not load Triton."""
+    try:
+        from . import a2_fused_kernels
+    except ImportError as error:  # Triton is not installed
+        return None, str(error)
+    return a2_fused_kernels, None
 
 __all__ = ['a2_fused', 'unavailable_reason']
 
@@ -49,8 +55,9 @@ def unavailable_reason(device: torch.device) -> Optional[str]:
     newer (or any device under the interpreter), and on a GPU a first tiny
     call of the kernels runs and agrees with the autograd pass (checked
     once per device)."""
+    kernels, import_error = _import_kernels()
     if kernels is None:
-        return f'Triton does not import ({_IMPORT_ERROR})'
+        return f'Triton does not import ({import_error})'
     if kernels.INTERPRETED:
         return None
     if device.type == 'cpu':
@@ -137,6 +144,7 @@ def _constants(low: torch.dtype, device: torch.device) -> dict:
     """The kernels' dtype constants: LOW (products), ACC (accumulation) and
     PREC (tl.dot's input precision for float32: TF32 where PyTorch's own
     CUDA matmuls use it, ``torch.backends.cuda.matmul.allow_tf32``)."""
+    import triton.language as tl
     tl_dtypes = {torch.float32: tl.float32, torch.float16: tl.float16,
                  torch.bfloat16: tl.bfloat16, torch.float64: tl.float64}
     if low not in tl_dtypes:
@@ -155,6 +163,7 @@ def _forward(x: Tensor, weights: A2Weights, low: torch.dtype,
              residual: bool) -> Tuple[Tensor, ...]:
     """Y (+ X) and what the backward keeps: T and R, the log-sum-exp of T,
     U, G and D (in low)."""
+    kernels = _import_kernels()[0]
     batch, channels, num_pos = x.shape
     n = weights.n
     acc = acc_dtype(low)
@@ -200,6 +209,7 @@ def _backward(grad_out: Tensor, x: Tensor, weights: A2Weights,
               residual: bool) -> Tuple[Tensor, ...]:
     """Gradients of x and of the five weights, from ``saved`` = (T and R,
     logsumexp_N T, U, G, D) of :func:`_forward`."""
+    kernels = _import_kernels()[0]
     proj, lse, pooled, desc, out_desc = saved
     batch, channels, num_pos = x.shape
     n = weights.n

@@ -1,5 +1,7 @@
 """The operator's interface: its weights, and the dispatch that picks a pass
 (a2mm/models/blocks/a2_attention.py, a2_weights.py)."""
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -89,12 +91,21 @@ def test_fused_unavailable_says_why(monkeypatch):
         choose_pass('fused', torch.randn(1, 8, 4), weights, torch.float32)
 
 
-def test_fused_refuses_devices_triton_cannot_run_on():
-    reason = a2_fused.unavailable_reason(torch.device('meta'))
-    if a2_fused.kernels is None:
-        assert 'Triton does not import' in reason
-    elif not a2_fused.kernels.INTERPRETED:
-        assert 'CUDA devices, not meta' in reason
+def test_fused_says_where_triton_cannot_run(monkeypatch):
+    compiled = SimpleNamespace(INTERPRETED=False)  # kernels for a GPU
+    monkeypatch.setattr(a2_fused, '_import_kernels', lambda: (compiled, None))
+    assert 'CUDA devices, not meta' in a2_fused.unavailable_reason(
+        torch.device('meta'))
+    assert 'only in its interpreter' in a2_fused.unavailable_reason(
+        torch.device('cpu'))
+    monkeypatch.setattr(a2_fused, '_import_kernels',
+                        lambda: (None, "No module named 'triton'"))
+    assert a2_fused.unavailable_reason(torch.device('cpu')) == (
+        "Triton does not import (No module named 'triton')")
+    interpreted = SimpleNamespace(INTERPRETED=True)
+    monkeypatch.setattr(a2_fused, '_import_kernels',
+                        lambda: (interpreted, None))
+    assert a2_fused.unavailable_reason(torch.device('cpu')) is None
 
 
 def test_impl_names_are_checked():
