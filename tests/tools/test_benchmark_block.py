@@ -89,8 +89,9 @@ def test_a2_impl_reaches_the_block(monkeypatch):
     rows = bench.run([16], ['2x4x4'], repeats=1, memory=True,
                      memory_budget_gib=8., out=lambda s: None,
                      impls=('autograd', ), amp='bf16')
-    # the timed module here; the memory probe runs in a subprocess
-    assert seen == ['autograd']
+    # the availability check and the timed module here; the memory probe
+    # runs in a subprocess
+    assert seen == ['autograd', 'autograd']
     assert all(r['mib'] is not None for r in rows)
 
 
