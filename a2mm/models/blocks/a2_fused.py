@@ -20,11 +20,13 @@ block in one graph. On CPU tensors the kernels run only under Triton's
 interpreter (``TRITON_INTERPRET=1`` set before a2mm is imported), which is
 how the tests check them on machines without a GPU.
 """
+import contextlib
 import functools
 from types import ModuleType
-from typing import NamedTuple, Optional, Tuple
+from typing import ContextManager, NamedTuple, Optional, Tuple
 
 import torch
+import torch.utils._python_dispatch
 from torch import Tensor
 
 from .a2_autograd import acc_dtype, batched
@@ -85,21 +87,33 @@ def _probe(device: torch.device) -> Optional[str]:
                 f'{MIN_CAPABILITY}')
     from .a2_autograd import a2_autograd
     gen = torch.Generator(device='cpu').manual_seed(0)
-    x, w_in, phi_bias, rho_bias, w_out, out_bias = (
-        torch.randn(shape, generator=gen).to(device) / 4
-        for shape in ((2, 20, 37), (3 + 2 * 5, 20), (3, ), (5, ), (20, 3),
-                      (20, )))
-    weights = A2Weights(w_in, phi_bias, rho_bias, w_out, out_bias)
+    # torch.compile may ask while it traces (unavailable_reason is an
+    # assumed constant there): the probe runs on real tensors, outside any
+    # fake or proxy dispatch mode the tracer has active
     try:
-        with torch.no_grad():
+        with _real_tensors(), torch.no_grad():
+            weights = A2Weights(*(
+                torch.randn(shape, generator=gen).to(device) / 4
+                for shape in ((3 + 2 * 5, 20), (3, ), (5, ), (20, 3),
+                              (20, ))))
+            x = torch.randn((2, 20, 37), generator=gen).to(device)
             got = _forward(x, weights, torch.float32, True)[0]
-        want = a2_autograd(x, weights, low=torch.float32, residual=True)
-        error = float((got - want).abs().max())
+            want = a2_autograd(x, weights, low=torch.float32, residual=True)
+            error = float((got - want).abs().max())
     except Exception as exc:  # noqa: BLE001  (reported: 'auto' falls back)
         return f'the Triton kernels failed on a probe: {exc!r}'
     if not error < 1e-2:
         return f'the Triton kernels disagree with autograd by {error}'
     return None
+
+
+def _real_tensors() -> ContextManager:
+    """Leave the dispatch modes (fake tensors, proxies) a tracer has active
+    (``torch.utils._python_dispatch._disable_current_modes``, the helper
+    torch's own compiler uses for the same purpose)."""
+    disable = getattr(torch.utils._python_dispatch, '_disable_current_modes',
+                      None)
+    return contextlib.nullcontext() if disable is None else disable()
 
 
 if hasattr(torch.compiler, 'assume_constant_result'):

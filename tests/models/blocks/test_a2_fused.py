@@ -215,3 +215,24 @@ def test_cuda_auto_follows_tf32_setting():
     finally:
         torch.backends.cuda.matmul.allow_tf32 = saved
     assert errors[False] < 1e-5 and errors[True] > errors[False], errors
+
+
+@pytest.mark.skipif(DEVICE != 'cpu', reason='probes CPU tensors in the '
+                    'interpreter')
+def test_probe_agrees_even_inside_a_fake_mode(monkeypatch):
+    """The probe behind impl='auto' on CUDA (here on CPU tensors in the
+    interpreter) runs the kernels and compares them with autograd, also when
+    torch.compile asks it while tracing (a fake tensor mode active)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    monkeypatch.setattr(torch.cuda, 'get_device_capability',
+                        lambda device: (9, 0))
+    assert a2_fused._probe(torch.device('cpu')) is None
+    with FakeTensorMode():
+        assert a2_fused._probe(torch.device('cpu')) is None
+    monkeypatch.setattr(a2_fused, '_forward',
+                        lambda *args: (torch.zeros(2, 20, 37), ))
+    assert 'disagree with autograd' in a2_fused._probe(torch.device('cpu'))
+    monkeypatch.setattr(torch.cuda, 'get_device_capability',
+                        lambda device: (7, 0))
+    assert 'compute capability (7, 0) is older' in a2_fused._probe(
+        torch.device('cpu'))
