@@ -42,10 +42,10 @@ class _A2Chunked(torch.autograd.Function):
         batch, channels, num_pos = x.shape
         n = rho_bias.shape[0]
         acc = acc_dtype(low)
-        parts = A2Weights(w_in, phi_bias, rho_bias, w_out, out_bias)
+        weights = A2Weights(w_in, phi_bias, rho_bias, w_out, out_bias)
         with torch.autocast(x.device.type, enabled=False):
             x_low = x.to(low)
-            w_tr = parts.theta_rho.to(low).expand(batch, -1, -1)  # (B, 2n, C)
+            w_tr = weights.theta_rho.to(low).expand(batch, -1, -1)  # (B,2n,C)
             proj = x.new_empty((batch, 2 * n, num_pos), dtype=low)
             # Pass 1: theta and rho, and U = X S^T with an online softmax.
             pooled = x.new_zeros((batch, channels, n), dtype=acc)
@@ -69,7 +69,7 @@ class _A2Chunked(torch.autograd.Function):
                 run_max = new_max
             pooled.div_(denom.transpose(1, 2))  # U: (B, C, n)
             desc = torch.baddbmm(phi_bias.to(acc)[:, None],
-                                 batched(parts.phi, acc, batch), pooled)
+                                 batched(weights.phi, acc, batch), pooled)
             # G: (B, m, n)
             out_desc = torch.baddbmm(out_bias.to(acc)[:, None],
                                      batched(w_out, acc, batch), desc)
@@ -103,7 +103,7 @@ class _A2Chunked(torch.autograd.Function):
         acc = acc_dtype(low)
         batch, channels, num_pos = x.shape
         n = rho_bias.shape[0]
-        parts = A2Weights(w_in, None, rho_bias, w_out, None)
+        weights = A2Weights(w_in, None, rho_bias, w_out, None)
         with torch.autocast(x.device.type, enabled=False):
             grad_out = grad_out.to(low)
             x_low = x.to(low)
@@ -126,7 +126,7 @@ class _A2Chunked(torch.autograd.Function):
             grad_phi_bias = grad_desc.sum(dim=(0, 2))  # (m,)
             grad_w_phi = torch.bmm(grad_desc,
                                    pooled.transpose(1, 2)).sum(0)  # (m, C)
-            grad_pooled = torch.bmm(batched(parts.phi.t(), acc, batch),
+            grad_pooled = torch.bmm(batched(weights.phi.t(), acc, batch),
                                     grad_desc)  # dU: (B, C, n)
             # dS = dU^T X; sum_N S * dS per gather map = sum_C dU * U.
             s_dot = (grad_pooled * pooled).sum(dim=1)[..., None]  # (B, n, 1)
@@ -135,7 +135,7 @@ class _A2Chunked(torch.autograd.Function):
             # dX = dY + W_theta^T dT + W_rho^T dR + dU S: one product with
             # [W_theta; W_rho; dU^T]^T on [dT; dR; S].
             w_cat_t = torch.cat(
-                [parts.theta_rho.to(low).expand(batch, -1, -1),
+                [weights.theta_rho.to(low).expand(batch, -1, -1),
                  grad_pooled_t.to(low)], dim=1).transpose(1, 2)  # (B,C,3n)
 
             # Pass 2: [dT; dR; S] per chunk in one reused buffer.
