@@ -16,8 +16,9 @@ Forward: :func:`project_kernel` (T, R and the tile statistics of T),
 :func:`distribute_kernel` (Y = D V, + X). Backward: :func:`grad_desc_kernel`
 (dD = dY V^T, partial sums over groups of tiles), :func:`grad_x_kernel`
 (dT, dR and dX in one pass over the positions), :func:`grad_weight_kernel`
-([dT; dR] X^T, partial sums over groups of samples). Nothing N-sized is stored but T and R (in ``LOW``), the
-output and, in the backward, dT and dR.
+([dT; dR] X^T, partial sums over groups of samples). Nothing N-sized is
+stored but T and R (in ``LOW``), the output and, in the backward, dT and
+dR.
 """
 import os
 
