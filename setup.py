@@ -129,8 +129,10 @@ setup(
         'safetensors',  # .safetensors ImageNet weights for pretrained2d
     ],
     extras_require={
+        # triton: the fused A2 pass's kernels, run by the tests in its
+        # interpreter on CPUs (CUDA builds of torch bring it already)
         'tests': ['pytest', 'onnx', 'onnxruntime', 'tensorboard',
-                  'onnxscript'],
+                  'onnxscript', 'triton'],
         'tensorboard': ['tensorboard'],
     },
 )

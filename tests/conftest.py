@@ -1,14 +1,24 @@
 """Fixtures shared by the whole suite; the helpers they are built from are
 in ``tests/helpers/`` (``from tests.helpers.data import ...``)."""
 import copy
+import os
 import os.path as osp
 from typing import Callable, Tuple
 
 import pytest
-from mmengine.registry import DefaultScope
+import torch
 
-from tests.helpers.configs import CONFIG, write_flops_configs
-from tests.helpers.data import write_gradient_video
+# Without a GPU, the fused A2 pass's Triton kernels run in Triton's
+# interpreter on CPU tensors (tests/models/blocks/test_a2_fused.py). Triton
+# reads the flag when a2mm creates its kernels, so it is set before anything
+# imports a2mm; on a GPU machine the real compiler is tested instead.
+if not torch.cuda.is_available():
+    os.environ.setdefault('TRITON_INTERPRET', '1')
+
+from mmengine.registry import DefaultScope  # noqa: E402
+
+from tests.helpers.configs import CONFIG, write_flops_configs  # noqa: E402
+from tests.helpers.data import write_gradient_video  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ For a block input ``X`` with ``N`` positions (A2Block's equations, see
 
 The maps are recomputed here from the block's input, captured by a forward
 pre-hook, and the block's public parameters: the theta and rho rows of
-``in_proj_weight`` (:meth:`A2Block.in_proj_parts`), plus ``rho_bias``
+``in_proj_weight`` (:meth:`A2Block.weights`), plus ``rho_bias``
 (theta's bias would cancel in the softmax over positions). The block's own
 forward is not touched, so the model's output is unchanged.
 """
@@ -65,10 +65,10 @@ def a2_attention_maps(block: A2Block, x: torch.Tensor) -> AttentionMaps:
     if channels != block.in_channels:
         raise ValueError(f'A2Block expects {block.in_channels} input '
                          f'channels, got input shape {tuple(x.shape)}')
-    parts = block.in_proj_parts()
+    weights = block.weights()
     x_cn = x.float().reshape(batch, channels, -1)  # (B, C, N)
-    theta = torch.matmul(parts.theta.float(), x_cn)  # (B, n, N)
-    rho = torch.matmul(parts.rho.float(), x_cn)  # (B, n, N)
+    theta = torch.matmul(weights.theta.float(), x_cn)  # (B, n, N)
+    rho = torch.matmul(weights.rho.float(), x_cn)  # (B, n, N)
     rho = rho + block.rho_bias.float()[:, None]
     gather = F.softmax(theta, dim=-1)  # over the N positions
     dist = F.softmax(rho, dim=1)  # over the n descriptors

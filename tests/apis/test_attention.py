@@ -34,7 +34,7 @@ def test_maps_rebuild_block_output(spatial):
     torch.testing.assert_close(gather.sum(-1), torch.ones(2, n))
     torch.testing.assert_close(dist.sum(1), torch.ones(2, gather.shape[-1]))
     x_cn = x.reshape(2, c, -1)
-    a = block.in_proj_parts().phi @ x_cn  # (B, m, N)
+    a = block.weights().phi @ x_cn  # (B, m, N)
     desc = a @ gather.transpose(1, 2) + block.phi_bias[:, None]  # (B, m, n)
     z = desc @ dist  # (B, m, N)
     y = x_cn + block.out_proj_weight @ z + block.out_proj_bias[:, None]

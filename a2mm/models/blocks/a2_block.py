@@ -6,26 +6,28 @@ Attention Networks", NeurIPS 2018 (arXiv:1810.11579), Section 3.
 For an input ``X`` with ``C`` channels and ``N`` positions (``N = T*H*W`` for
 a clip, ``H*W`` for an image, ``L`` for a sequence):
 
-* ``A = phi(X)``               (B, m, N)  m feature maps
-* ``Bg = softmax_N(theta(X))`` (B, n, N)  n gather maps, each sums to 1 over
+* ``A = phi(X)``              (B, m, N)  m feature maps
+* ``S = softmax_N(theta(X))`` (B, n, N)  n gather maps, each sums to 1 over
   the positions
-* ``V = softmax_n(rho(X))``    (B, n, N)  at each position, weights over the
-  n descriptors that sum to 1
-* ``G = A @ Bg^T``             (B, m, n)  n global descriptors (step 1,
+* ``V = softmax_n(rho(X))``   (B, n, N)  distribution maps: at each position,
+  weights over the n descriptors that sum to 1
+* ``G = A @ S^T``             (B, m, n)  n global descriptors (step 1,
   "second-order attention pooling")
-* ``Z = G @ V``                (B, m, N)  descriptors distributed back to
+* ``Z = G @ V``               (B, m, N)  descriptors distributed back to
   every position (step 2)
-* ``Y = X + W_out @ Z + b``    (B, C, N)
+* ``Y = X + W_out @ Z + b``   (B, C, N)
 
 Parameters: ``phi``, ``theta`` and ``rho`` are 1x1 convolutions, i.e.
 linear maps over channels, stored as one fused ``(m + 2n, C)`` weight
 ``in_proj_weight`` (rows ``[0, m)`` phi, ``[m, m+n)`` theta, ``[m+n, m+2n)``
-rho; :meth:`A2Block.in_proj_parts` returns them) with ``phi_bias`` and
-``rho_bias`` (theta's bias would cancel in the softmax over positions);
-``out_proj_weight`` (C, m) and ``out_proj_bias``.
-How the products are ordered and chunked, and why (linear in N, phi applied
-after pooling, the output projection folded into the descriptors, float32
-softmaxes under autocast), is in :mod:`a2mm.models.blocks.a2_attention`.
+rho) with ``phi_bias`` and ``rho_bias`` (theta's bias would cancel in the
+softmax over positions); ``out_proj_weight`` (C, m) and ``out_proj_bias``.
+:meth:`A2Block.weights` returns them as one
+:class:`~a2mm.models.blocks.a2_weights.A2Weights` (with ``.phi``,
+``.theta``, ``.rho`` views of the fused weight). How the products are
+ordered, which pass computes them and why (linear in N, phi applied after
+pooling, the output projection folded into the descriptors, float32
+softmaxes under autocast) is in :mod:`a2mm.models.blocks.a2_attention`.
 """
 import math
 from typing import Dict, Optional
@@ -35,7 +37,8 @@ import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 
 from a2mm.registry import register_model
-from .a2_attention import InProjParts, a2_attention, check_impl, in_proj_parts
+from .a2_attention import a2_attention, check_impl
+from .a2_weights import A2Weights
 
 __all__ = ['A2Block']
 
@@ -65,17 +68,20 @@ class A2Block(nn.Module):
         chunk_size (int): positions processed per chunk when N is larger
             (``'chunked'`` training pass); bounds the working set on large
             clips. Default: 4096.
-        impl (str): how a training pass (gradients needed) is computed, the
-            same equations either way. ``'chunked'``: forward and backward
-            written by hand, chunked over positions, keeping only X and the
-            theta/rho projections for the backward; least memory, and the
-            fastest on CPUs. ``'autograd'``: PyTorch autograd ops, which
-            keep the two softmaxes too but launch fewer, larger kernels;
-            the faster on GPUs, where the block's small products are
-            launch-bound (measured in README.md). ``'auto'``: chunked
-            on the CPU, autograd elsewhere. Inference, tracing, export and
-            ``torch.compile`` always use the ``'autograd'`` pass. Default:
-            ``'auto'``.
+        impl (str): which pass computes the block, the same equations
+            each way (:mod:`~a2mm.models.blocks.a2_attention`).
+            ``'fused'``: Triton kernels, forward and backward, that keep
+            nothing N-sized for the backward but X and the theta/rho
+            projections; the pass for CUDA GPUs, where the other two launch
+            dozens of small kernels. ``'chunked'``: forward and
+            backward written by hand in torch, chunked over positions;
+            least memory and the fastest training pass on CPUs.
+            ``'autograd'``: PyTorch autograd ops, the reference.
+            ``'auto'``: fused on CUDA when Triton works there, chunked for
+            training on the CPU, autograd otherwise. Tracing and export
+            always use the autograd pass; ``torch.compile`` keeps the
+            fused pass as a custom op and takes autograd ops in place of
+            the chunked one. Default: ``'auto'``.
     """
 
     _abbr_ = 'a2_block'
@@ -114,7 +120,7 @@ class A2Block(nn.Module):
         self.impl = impl
 
         # phi, theta and rho fused: rows [0, m) are phi, [m, m+n) theta,
-        # [m+n, m+2n) rho (see in_proj_parts).
+        # [m+n, m+2n) rho (see A2Weights).
         # theta needs no bias: a constant per gather map cancels in the
         # softmax over positions.
         self.in_proj_weight = nn.Parameter(torch.empty(m + 2 * n, in_channels))
@@ -135,12 +141,12 @@ class A2Block(nn.Module):
         return None if self.norm_name is None else getattr(
             self, self.norm_name)
 
-    def in_proj_parts(self) -> InProjParts:
-        """The phi, theta and rho rows of ``in_proj_weight``, as views:
-        ``.phi`` (m, C), ``.theta`` (n, C), ``.rho`` (n, C) and
-        ``.theta_rho`` (2n, C)."""
-        return in_proj_parts(self.in_proj_weight, m=self.descriptor_channels,
-                             n=self.num_descriptors)
+    def weights(self) -> A2Weights:
+        """The block's parameters as the operator takes them; ``.phi``
+        (m, C), ``.theta`` (n, C), ``.rho`` (n, C) and ``.theta_rho``
+        (2n, C) are views of ``in_proj_weight``."""
+        return A2Weights(self.in_proj_weight, self.phi_bias, self.rho_bias,
+                         self.out_proj_weight, self.out_proj_bias)
 
     def init_weights(self) -> None:
         """Kaiming-uniform input projections (PyTorch's default for a 1x1
@@ -196,43 +202,13 @@ class A2Block(nn.Module):
         self._check_input(x)
         batch, channels = x.shape[:2]
         x_cn = x.reshape(batch, channels, -1)  # (B, C, N)
-        low = _autocast_dtype(x.device.type) or x.dtype
-        residual = self.norm is None and low == x.dtype
-        y = a2_attention(
-            x_cn,
-            w_in=self.in_proj_weight,
-            phi_bias=self.phi_bias,
-            rho_bias=self.rho_bias,
-            w_out=self.out_proj_weight,
-            out_bias=self.out_proj_bias,
-            m=self.descriptor_channels,
-            n=self.num_descriptors,
-            chunk=self.chunk_size,
-            low=low,
-            residual=residual,
-            impl=self.impl)  # (B, C, N)
-        if residual:
-            # x + Y written in one pass; keep the input's memory format.
-            return y.reshape(x.shape).to(
-                memory_format=_memory_format(x))
-        y = y.reshape(x.shape)
-        if self.norm is not None:
-            y = self.norm(y)
+        residual = self.norm is None
+        y = a2_attention(x_cn, self.weights(), residual=residual,
+                         impl=self.impl, chunk=self.chunk_size)  # (B, C, N)
+        if residual:  # x + Y: keep the input's memory format
+            return y.reshape(x.shape).to(memory_format=_memory_format(x))
+        y = self.norm(y.reshape(x.shape))
         return x + y.to(x.dtype)
-
-
-def _autocast_dtype(device_type: str) -> Optional[torch.dtype]:
-    """The dtype autocast gives matrix products on ``device_type``, or None
-    when autocast is off there."""
-    if hasattr(torch, 'get_autocast_dtype'):  # torch >= 2.4
-        if torch.is_autocast_enabled(device_type):
-            return torch.get_autocast_dtype(device_type)
-        return None
-    if device_type == 'cpu':  # torch 2.1 - 2.3
-        return (torch.get_autocast_cpu_dtype()
-                if torch.is_autocast_cpu_enabled() else None)
-    return (torch.get_autocast_gpu_dtype()
-            if torch.is_autocast_enabled() else None)
 
 
 def _memory_format(x: torch.Tensor) -> torch.memory_format:

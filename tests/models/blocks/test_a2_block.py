@@ -7,44 +7,11 @@ from mmcv.cnn import build_plugin_layer
 
 import a2mm  # noqa: F401  (registers A2Block)
 from a2mm.models import A2Block
-from a2mm.models.blocks import a2_attention as operator
-from a2mm.models.blocks.a2_attention import (a2_attention,
-                                             a2_attention_autograd,
-                                             a2_attention_chunked,
-                                             in_proj_parts, training_pass)
+from a2mm.models.blocks import a2_chunked, a2_fused
 from a2mm.registry import MODELS
 from a2mm.utils.proc_memory import reset_peak_rss, status_mib
 from tests.helpers.models import check_compiled_matches_eager
-
-
-def naive_a2(block: A2Block, x: torch.Tensor) -> torch.Tensor:
-    """The block written straight from the equations, one sample and one
-    equation at a time, with three separate 1x1 projections."""
-    parts = block.in_proj_parts()
-    w_phi, w_theta, w_rho = parts.phi, parts.theta, parts.rho
-    outs = []
-    for xb in x:  # xb: (C, *spatial)
-        X = xb.reshape(xb.shape[0], -1)  # (C, N)
-        A = w_phi @ X + block.phi_bias[:, None]  # (m, N)
-        theta = w_theta @ X  # (n, N)
-        rho = w_rho @ X + block.rho_bias[:, None]  # (n, N)
-        B = torch.exp(theta) / torch.exp(theta).sum(dim=1, keepdim=True)
-        V = torch.exp(rho) / torch.exp(rho).sum(dim=0, keepdim=True)
-        G = A @ B.T  # (m, n): n descriptors of size m
-        Z = G @ V  # (m, N)
-        Y = block.out_proj_weight @ Z + block.out_proj_bias[:, None]
-        outs.append((X + Y).reshape(xb.shape))
-    return torch.stack(outs)
-
-
-def randomize(block: A2Block, scale: float = 1.0) -> A2Block:
-    """Give every parameter (the zero-initialised ones too) random values."""
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in block.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) *
-                    scale / max(1, p.shape[-1])**0.5)
-    return block
+from tests.helpers.a2_block import naive_a2, randomize
 
 
 SHAPES = [(2, 16, 11), (2, 16, 5, 7), (2, 16, 3, 4, 5)]
@@ -52,40 +19,21 @@ SHAPES = [(2, 16, 11), (2, 16, 5, 7), (2, 16, 3, 4, 5)]
 
 @pytest.fixture
 def chunked_calls(monkeypatch):
-    """Count the calls of the chunked training pass (the autograd pass
-    computes the result instead, so the caller still gets one)."""
-    calls = []
-
-    def autograd_instead(x, *, chunk, **kwargs):
-        calls.append(1)
-        return a2_attention_autograd(x, **kwargs)
-
-    monkeypatch.setattr(operator, 'a2_attention_chunked', autograd_instead)
+    """Count the calls of the chunked training pass (it still computes the
+    result)."""
+    calls, chunked = [], a2_chunked.a2_chunked
+    monkeypatch.setattr(a2_chunked, 'a2_chunked',
+                        lambda *a, **k: calls.append(1) or chunked(*a, **k))
     return calls
 
 
-def operator_kwargs(block: A2Block, x: torch.Tensor, residual: bool) -> dict:
-    """The block's parameters and sizes as a2_attention's keywords."""
-    return dict(w_in=block.in_proj_weight, phi_bias=block.phi_bias,
-                rho_bias=block.rho_bias, w_out=block.out_proj_weight,
-                out_bias=block.out_proj_bias, m=block.descriptor_channels,
-                n=block.num_descriptors, low=x.dtype, residual=residual)
-
-
-def check_chunked_matches_autograd(block, x, chunk, residual, rtol, atol):
-    """The chunked pass and the autograd pass agree, outputs and all
-    gradients (input and the five parameters)."""
-    params = [block.in_proj_weight, block.phi_bias, block.rho_bias,
-              block.out_proj_weight, block.out_proj_bias]
-    kwargs = operator_kwargs(block, x, residual)
-    chunked = a2_attention_chunked(x, chunk=chunk, **kwargs)
-    autograd = a2_attention_autograd(x, **kwargs)
-    torch.testing.assert_close(chunked, autograd)
-    grad = torch.randn_like(chunked)
-    g_chunked = torch.autograd.grad(chunked, [x] + params, grad)
-    g_autograd = torch.autograd.grad(autograd, [x] + params, grad)
-    for a, b in zip(g_chunked, g_autograd):
-        torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+@pytest.fixture
+def fused_calls(monkeypatch):
+    """Count the calls of the fused pass (it still computes the result)."""
+    calls, fused = [], a2_fused.a2_fused
+    monkeypatch.setattr(a2_fused, 'a2_fused',
+                        lambda *a, **k: calls.append(1) or fused(*a, **k))
+    return calls
 
 
 @pytest.mark.parametrize('shape', SHAPES, ids=['1d', '2d', '3d'])
@@ -107,32 +55,17 @@ def test_unequal_m_n_contracts_the_right_index(m, n):
     torch.testing.assert_close(block(x), naive_a2(block, x))
 
 
-def test_in_proj_parts_are_the_documented_rows():
+def test_weights_parts_are_the_documented_rows():
     """phi rows [0, m), theta [m, m+n), rho [m+n, m+2n) of the fused weight
     (the checkpoint layout), as views of it."""
     block = randomize(A2Block(8, descriptor_channels=3, num_descriptors=2))
     w = block.in_proj_weight
-    parts = block.in_proj_parts()
-    for part, rows in ((parts.phi, w[:3]), (parts.theta, w[3:5]),
-                       (parts.rho, w[5:7]), (parts.theta_rho, w[3:7])):
+    weights = block.weights()
+    assert (weights.m, weights.n) == (3, 2)
+    for part, rows in ((weights.phi, w[:3]), (weights.theta, w[3:5]),
+                       (weights.rho, w[5:7]), (weights.theta_rho, w[3:7])):
         assert torch.equal(part, rows)
         assert part.data_ptr() == rows.data_ptr()  # a view, not a copy
-
-
-def test_in_proj_parts_refuses_swapped_sizes():
-    w_in = torch.zeros(3 + 2 * 2, 8)  # m=3, n=2
-    with pytest.raises(ValueError, match='m \\+ 2n = 2 \\+ 2\\*3 = 8 rows'):
-        in_proj_parts(w_in, m=2, n=3)
-
-
-def test_operator_takes_everything_after_x_by_keyword():
-    block = randomize(A2Block(8))
-    x = torch.randn(1, 8, 6)
-    kwargs = operator_kwargs(block, x, residual=True)
-    with pytest.raises(TypeError):
-        a2_attention(x, *kwargs.values(), 4096)
-    torch.testing.assert_close(a2_attention(x, chunk=4096, **kwargs),
-                               block(x), rtol=0, atol=0)
 
 
 def test_defaults_follow_paper():
@@ -272,7 +205,7 @@ def test_bad_input(shape, message):
     (dict(in_channels=2), 'descriptor_channels'),
     (dict(in_channels=16, num_descriptors=0), 'num_descriptors'),
     (dict(in_channels=16, chunk_size=0), 'chunk_size'),
-    (dict(in_channels=16, impl='fused'), 'impl'),
+    (dict(in_channels=16, impl='flash'), 'impl'),
 ])
 def test_bad_arguments(kwargs, key):
     with pytest.raises(ValueError, match=key):
@@ -301,14 +234,6 @@ def test_torch_compile_fullgraph():
     x = torch.randn(2, 16, 2, 3, 4)
     compiled = torch.compile(block, fullgraph=True, backend='eager')
     torch.testing.assert_close(compiled(x), block(x))
-
-
-@pytest.mark.parametrize('residual', [True, False])
-@pytest.mark.parametrize('chunk', [1000, 16, 7])
-def test_chunked_pass_matches_autograd_pass(residual, chunk):
-    block = randomize(A2Block(12, descriptor_channels=4, num_descriptors=5))
-    x = torch.randn(3, 12, 40, requires_grad=True)
-    check_chunked_matches_autograd(block, x, chunk, residual, 1e-4, 1e-5)
 
 
 def test_training_uses_chunked_pass_and_inference_the_autograd_one(
@@ -346,7 +271,8 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 @cuda
 @pytest.mark.parametrize('impl,chunk_size', [('chunked', 4096),
                                              ('chunked', 7),
-                                             ('autograd', 4096)])
+                                             ('autograd', 4096),
+                                             ('fused', 4096)])
 def test_cuda_matches_naive_reference_with_grads(impl, chunk_size):
     block = randomize(A2Block(16, descriptor_channels=6, num_descriptors=5,
                               chunk_size=chunk_size, impl=impl)).double()
@@ -366,15 +292,7 @@ def test_cuda_matches_naive_reference_with_grads(impl, chunk_size):
 
 
 @cuda
-@pytest.mark.parametrize('residual', [True, False])
-def test_cuda_chunked_pass_matches_autograd_pass(residual):
-    block = randomize(A2Block(64)).cuda()
-    x = torch.randn(2, 64, 4000, device='cuda', requires_grad=True)
-    check_chunked_matches_autograd(block, x, 1024, residual, 1e-3, 1e-4)
-
-
-@cuda
-@pytest.mark.parametrize('impl', ['chunked', 'autograd'])
+@pytest.mark.parametrize('impl', ['chunked', 'autograd', 'fused'])
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize('half_input', [False, True],
                          ids=['fp32_input', 'half_input'])
@@ -404,7 +322,7 @@ def test_cuda_autocast_training_close_to_fp32(impl, dtype, half_input, size):
 
 
 @cuda
-@pytest.mark.parametrize('impl', ['chunked', 'autograd'])
+@pytest.mark.parametrize('impl', ['chunked', 'autograd', 'fused'])
 def test_cuda_memory_has_no_quadratic_term(impl):
     # 16x56x56 = 50176 positions: one N x N float32 tensor would take
     # 9.4 GiB; the caching allocator's peak is exact on the GPU.
@@ -432,14 +350,6 @@ def test_impl_chooses_the_training_pass_on_cpu(chunked_calls, impl,
     assert f"impl='{impl}'" in repr(block)
 
 
-def test_impl_auto_takes_autograd_on_gpus():
-    assert training_pass('auto', 'cpu') == 'chunked'
-    assert training_pass('auto', 'cuda') == 'autograd'
-    assert training_pass('chunked', 'cuda') == 'chunked'
-    with pytest.raises(ValueError, match='impl must be one of'):
-        training_pass('fused', 'cpu')
-
-
 def test_impl_autograd_matches_chunked():
     x = torch.randn(2, 16, 3, 4, 5, dtype=torch.float64, requires_grad=True)
     results = []
@@ -454,27 +364,24 @@ def test_impl_autograd_matches_chunked():
 
 
 @cuda
-def test_cuda_auto_trains_with_autograd_pass(chunked_calls):
+def test_cuda_auto_trains_with_fused_pass(chunked_calls, fused_calls):
     x = torch.randn(1, 8, 4, device='cuda', requires_grad=True)
     A2Block(8).cuda()(x)
-    assert chunked_calls == []
+    assert chunked_calls == [] and fused_calls == [1]
     A2Block(8, impl='chunked').cuda()(x)
-    assert chunked_calls == [1]
+    assert chunked_calls == [1] and fused_calls == [1]
 
 
 @pytest.mark.parametrize('norm_cfg', [None, dict(type='BN3d')])
 @pytest.mark.parametrize('impl', ['chunked', 'autograd'])
-def test_compiled_training_step_matches_eager(impl, norm_cfg, monkeypatch):
+def test_compiled_training_step_matches_eager(impl, norm_cfg, chunked_calls):
     """Dynamo and AOTAutograd (the graphs inductor receives, without code
     generation), for both training passes."""
-    calls, chunked = [], operator.a2_attention_chunked
-    monkeypatch.setattr(operator, 'a2_attention_chunked',
-                        lambda *a, **k: calls.append(1) or chunked(*a, **k))
     block = randomize(A2Block(16, impl=impl, norm_cfg=norm_cfg,
                               chunk_size=16)).train()
     x = torch.randn(2, 16, 3, 4, 5)
     check_compiled_matches_eager(block, x, 'aot_eager', 1e-5)
-    assert len(calls) == (impl == 'chunked')  # the eager step only
+    assert len(chunked_calls) == (impl == 'chunked')  # the eager step only
 
 
 @pytest.mark.slow
