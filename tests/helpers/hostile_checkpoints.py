@@ -10,6 +10,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import struct
 import subprocess
 import zipfile
 from typing import Dict, Optional
@@ -18,7 +19,10 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
-__all__ = ['KINDS', 'build_corpus', 'write_crafted_dtype']
+__all__ = [
+    'KINDS', 'build_corpus', 'write_crafted_dtype', 'write_deflated_bomb',
+    'write_sparse_legacy'
+]
 
 #: kind -> a substring of the refusal (after the file's path)
 KINDS: Dict[str, str] = {
@@ -99,6 +103,56 @@ def _swap_data_pkl(src: str, dst: str, data_pkl: bytes) -> None:
             if info.filename.endswith('/data.pkl'):
                 data = data_pkl
             zout.writestr(info, data)
+
+
+def _declare_numel(pkl: bytes, numel: int) -> bytes:
+    """``pkl`` (the pickle of one one-element float storage) with the
+    storage's element count replaced by ``numel``."""
+    out, count = re.subn(rb'(cpuq.)K\x01',
+                         lambda m: m.group(1) + b'J' + struct.pack('<i', numel),
+                         pkl)
+    assert count == 1, 'torch changed its pickle layout'
+    return out
+
+
+def write_deflated_bomb(path: str, nbytes: int) -> str:
+    """A zip checkpoint whose one storage declares ``nbytes`` bytes and
+    whose record holds them as deflated zeros (about ``nbytes / 1000`` on
+    disk): torch inflates it all."""
+    one = path + '.one'
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, one)
+    with zipfile.ZipFile(one) as zin, \
+            zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith('/data.pkl'):
+                zout.writestr(info, _declare_numel(data, nbytes // 4))
+            elif info.filename.endswith('/data/0'):
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zeros = bytes(1 << 20)
+                with zout.open(info, 'w', force_zip64=True) as record:
+                    for _ in range(nbytes >> 20):
+                        record.write(zeros)
+            else:
+                zout.writestr(info, data)
+    os.remove(one)
+    return path
+
+
+def write_sparse_legacy(path: str, nbytes: int) -> str:
+    """A legacy-format checkpoint whose one storage declares ``nbytes``
+    bytes, padded with holes to the length that needs: a few KiB on disk.
+    """
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, path,
+               _use_new_zipfile_serialization=False)
+    with open(path, 'rb') as f:
+        data = f.read()
+    # the file ends with the storage: its 8-byte element count, 4 bytes
+    head = _declare_numel(data[:-12], nbytes // 4)
+    with open(path, 'wb') as f:
+        f.write(head + struct.pack('<q', nbytes // 4))
+        f.truncate(len(head) + 8 + nbytes)
+    return path
 
 
 def build_corpus(root: str,

@@ -54,13 +54,14 @@ import os
 import os.path as osp
 import pickle
 import stat
-from typing import Any, Callable, Optional, Union
+from typing import Any, BinaryIO, Callable, Optional, Union
 
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .config_text import ConfigTextError, check_config_text, gpu_ids_line
+from .declared_sizes import DeclaredSizeError, check_declared_sizes
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
 
 __all__ = [
@@ -115,24 +116,43 @@ _CONFIG_TEXT_KEYS = (('meta', 'config'), ('meta', 'cfg'),
                      ('message_hub', 'runtime_info', 'cfg'))
 
 
-def _check_file(filename: str) -> None:
-    """Refuse anything but a non-empty regular file, before opening it."""
+def _open_regular(filename: str) -> BinaryIO:
+    """Open ``filename`` once and refuse anything but a non-empty regular
+    file, judged by what was opened (``fstat``), so that a path swapped
+    between a check and the open (a link flipped to a FIFO) cannot make the
+    load block: ``O_NONBLOCK`` opens a FIFO without waiting for a writer,
+    and its ``fstat`` says what it is. Links are followed (``latest.pth``
+    -> ``epoch_12.pth`` is common); their target is what counts."""
     try:
-        info = os.stat(filename)  # follows symlinks: their target counts
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise FileNotFoundError(
             f'checkpoint file not found: {filename}') from None
-    if stat.S_ISDIR(info.st_mode):
+    except IsADirectoryError:
         raise CheckpointLoadError(
-            f'{filename} is a directory, not a checkpoint file')
-    if not stat.S_ISREG(info.st_mode):
-        target = osp.realpath(filename)
-        shown = filename if target == filename else f'{filename} (-> {target})'
+            f'{filename} is a directory, not a checkpoint file') from None
+    except OSError as e:
         raise CheckpointLoadError(
-            f'{shown} is not a regular file (a device, pipe or socket): a '
-            'checkpoint is only read from a regular file')
-    if info.st_size == 0:
-        raise CheckpointLoadError(f'{filename} is empty (0 bytes)')
+            f'cannot open checkpoint {filename}: {e.strerror}') from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CheckpointLoadError(
+                f'{filename} is a directory, not a checkpoint file')
+        if not stat.S_ISREG(info.st_mode):
+            target = osp.realpath(filename)
+            shown = filename if target == filename else \
+                f'{filename} (-> {target})'
+            raise CheckpointLoadError(
+                f'{shown} is not a regular file (a device, pipe or socket): '
+                'a checkpoint is only read from a regular file')
+        if info.st_size == 0:
+            raise CheckpointLoadError(f'{filename} is empty (0 bytes)')
+        # a regular file: reads do not block, O_NONBLOCK can stay
+        return os.fdopen(fd, 'rb')
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _torch_reason(error: Exception) -> str:
@@ -177,14 +197,25 @@ def _disarm_config_text(checkpoint: dict, filename: str) -> None:
                 parent['config'] = line
 
 
+#: what torch raises for a file it cannot parse; anything else (a caller's
+#: timeout, KeyboardInterrupt, an I/O error) goes up unchanged
+_PARSE_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError,
+                 TypeError, KeyError, IndexError, AttributeError,
+                 AssertionError, OverflowError)
+
+
 def load_checkpoint_file(filename: Union[str, os.PathLike],
-                         map_location: Any = None) -> dict:
+                         map_location: Any = None,
+                         max_bytes: Optional[int] = None) -> dict:
     """Load a local checkpoint with ``torch.load(weights_only=True)`` and
     :data:`SAFE_GLOBALS`; see the module docstring for what is refused.
 
     Args:
         filename: path of the checkpoint (``~`` is expanded).
         map_location: as for :func:`torch.load`.
+        max_bytes: the most its tensors may declare in all (e.g. what a
+            model's own weights take, with a margin); None: only what the
+            file holds (:mod:`~a2mm.utils.checkpoint.declared_sizes`).
 
     Returns:
         dict: the checkpoint, numpy values as plain numpy objects and
@@ -195,17 +226,23 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         CheckpointLoadError: the file is refused (message: file and why).
     """
     filename = osp.expanduser(os.fspath(filename))
-    _check_file(filename)
-    try:
-        checkpoint = torch.load(
-            filename, map_location=map_location, weights_only=True)
-    except Exception as e:  # noqa: B902  every failure names the file
-        refused = isinstance(e, pickle.UnpicklingError)
-        raise CheckpointLoadError(
-            f'refused checkpoint {filename}: {_torch_reason(e)}; a2mm loads '
-            'only tensors and plain data, never code' if refused else
-            f'cannot load checkpoint {filename}: {_torch_reason(e)} (a '
-            'truncated or corrupt file, or not a PyTorch checkpoint)') from e
+    with _open_regular(filename) as f:
+        try:
+            check_declared_sizes(f, max_bytes)
+        except DeclaredSizeError as e:
+            raise CheckpointLoadError(
+                f'refused checkpoint {filename}: {e}') from None
+        try:
+            checkpoint = torch.load(
+                f, map_location=map_location, weights_only=True)
+        except _PARSE_ERRORS as e:
+            refused = isinstance(e, pickle.UnpicklingError)
+            raise CheckpointLoadError(
+                f'refused checkpoint {filename}: {_torch_reason(e)}; a2mm '
+                'loads only tensors and plain data, never code' if refused
+                else f'cannot load checkpoint {filename}: {_torch_reason(e)} '
+                '(a truncated or corrupt file, or not a PyTorch checkpoint)'
+            ) from e
     if not isinstance(checkpoint, dict):
         raise CheckpointLoadError(
             f'{filename} holds a {type(checkpoint).__name__}, not a '
