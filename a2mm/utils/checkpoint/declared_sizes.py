@@ -36,6 +36,7 @@ import io
 import os
 import pickle
 import pickletools
+import warnings
 import zipfile
 from typing import Any, BinaryIO, Dict, Optional
 
@@ -91,7 +92,9 @@ def _storage_type(name: str) -> Optional[_StorageType]:
     if cls is torch.UntypedStorage:
         return _StorageType(1)
     if isinstance(cls, type) and issubclass(cls, torch.storage.TypedStorage):
-        return _StorageType(torch._utils._element_size(cls.dtype))
+        with warnings.catch_warnings():  # TypedStorage is deprecated
+            warnings.simplefilter('ignore')
+            return _StorageType(torch._utils._element_size(cls.dtype))
     return None
 
 

@@ -61,6 +61,7 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .config_text import ConfigTextError, check_config_text, gpu_ids_line
+from .config_types import ConfigTypeError, check_config_types
 from .declared_sizes import DeclaredSizeError, check_declared_sizes
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
 
@@ -184,6 +185,11 @@ def _disarm_config_text(checkpoint: dict, filename: str) -> None:
         where = "']['".join(path)
         try:
             module = check_config_text(value)
+            check_config_types(module)
+        except ConfigTypeError as e:
+            raise CheckpointLoadError(
+                f"refused checkpoint {filename}: its ['{where}'] names what "
+                f'MMEngine would import ({e})') from None
         except ConfigTextError as e:
             raise CheckpointLoadError(
                 f"refused checkpoint {filename}: its ['{where}'] is not "
