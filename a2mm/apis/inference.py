@@ -117,7 +117,9 @@ def load_weights(model: nn.Module, state_dict: dict,
     random and inference goes on. Here:
 
     * no weight fits (every key of the model is missing or has another
-      shape): :class:`CheckpointMismatchError` with the table;
+      shape), or a value is not a weight (a numpy array, a string, a
+      ``meta`` tensor, a key that is not a string):
+      :class:`CheckpointMismatchError` with the table;
     * some fit: they are loaded, and a ``UserWarning`` gives the table of
       the missing, unexpected and wrong-shape keys;
     * all fit: loaded silently. A² blocks that the checkpoint lacks
@@ -140,6 +142,10 @@ def load_weights(model: nn.Module, state_dict: dict,
     own = model.state_dict()
     report = compare_state_dicts(own, state_dict,
                                  new_blocks=a2_block_names(model))
+    if report.not_weights:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} holds values that are not weights; '
+            f'PyTorch would skip them:\n{report.format()}')
     mismatched = {key for key, _, _ in report.mismatched}
     loadable = {}
     for key, value in state_dict.items():

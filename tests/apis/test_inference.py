@@ -128,3 +128,34 @@ def test_collect_videos(tmp_path):
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match='no video files'):
         collect_videos(empty)
+
+
+@pytest.mark.parametrize('kind,shown', [
+    ('numpy', 'numpy.ndarray'),
+    ('meta', 'a tensor on the meta device'),
+    ('string', 'backbone.conv1.conv.weight: str'),
+    ('int_key', '7: a key of type int, not a string'),
+])
+def test_init_model_refuses_values_that_are_not_weights(tmp_path,
+                                                        tiny_config, kind,
+                                                        shown):
+    """PyTorch skips them with a warning, so the model would predict from
+    its random initial weights: refused, naming the keys and types."""
+    from a2mm.utils.checkpoint import CheckpointMismatchError
+    state = init_model(tiny_config).state_dict()
+    key = 'backbone.conv1.conv.weight'
+    if kind == 'numpy':
+        state = {k: v.numpy() for k, v in state.items()}
+    elif kind == 'meta':
+        state[key] = state[key].to('meta')
+    elif kind == 'string':
+        state[key] = 'weights'
+    else:
+        state[7] = torch.zeros(1)
+    path = str(tmp_path / f'{kind}.pth')
+    torch.save({'state_dict': state}, path)
+    with pytest.raises(CheckpointMismatchError,
+                       match=f'{kind}.pth holds values that are not '
+                       'weights') as info:
+        init_model(tiny_config, path)
+    assert shown in str(info.value)

@@ -10,8 +10,12 @@ resuming or testing. When *fine-tuning* from
 ``load_from`` (a Kinetics model on UCF-101: the classifier differs on
 purpose) it logs the table as a warning instead, unless
 ``on_mismatch='error'``. A² blocks the checkpoint lacks entirely are listed
-as new blocks, not as a mismatch.
+as new blocks, not as a mismatch. Values that cannot be weights (numpy
+arrays, strings, tensors on the ``meta`` device, keys that are not strings),
+which PyTorch would skip with a warning, are an error in every mode.
 """
+from typing import Mapping
+
 from mmaction.registry import HOOKS, MODELS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -48,6 +52,11 @@ class CheckpointShapeCheckHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('state_dict', checkpoint)
+        source = runner._load_from or 'the latest checkpoint'
+        if not isinstance(state, Mapping):
+            raise CheckpointMismatchError(
+                f'the checkpoint {source} has no weights: its state_dict is '
+                f'a {type(state).__name__}, not a dict of tensors')
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         # the block class through the registry: engine imports nothing of
@@ -63,7 +72,11 @@ class CheckpointShapeCheckHook(Hook):
         fine_tuning = training and not runner._resume
         what = ('resuming' if runner._resume else
                 'fine-tuning from' if fine_tuning else 'testing')
-        source = runner._load_from or 'the latest checkpoint'
+        if report.not_weights:  # never loadable: an error in every mode
+            raise CheckpointMismatchError(
+                f'the checkpoint ({what} {source}) holds values that are not '
+                f'weights; PyTorch would skip them and the model would keep '
+                f'its initial values:\n{report.format()}')
         if report.ok:
             if report.new_blocks:
                 log = runner.logger.info if fine_tuning else \

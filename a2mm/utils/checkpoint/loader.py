@@ -64,6 +64,8 @@ from .config_text import ConfigTextError, check_config_text, gpu_ids_line
 from .config_types import ConfigTypeError, check_config_types
 from .declared_sizes import DeclaredSizeError, check_declared_sizes
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
+from .state_dict_report import (CheckpointMismatchError, StateDictReport,
+                                compare_state_dicts)
 
 __all__ = [
     'SAFE_GLOBALS', 'CheckpointLoadError', 'load_checkpoint_file',
@@ -230,6 +232,9 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
     Raises:
         FileNotFoundError: no such file.
         CheckpointLoadError: the file is refused (message: file and why).
+        CheckpointMismatchError: its ``state_dict`` holds values that
+            cannot be weights (numpy arrays, strings, ``meta`` tensors,
+            keys that are not strings), named with what they hold.
     """
     filename = osp.expanduser(os.fspath(filename))
     with _open_regular(filename) as f:
@@ -259,7 +264,25 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         raise CheckpointLoadError(
             f'refused checkpoint {filename}: nested too deeply') from None
     _disarm_config_text(checkpoint, filename)
+    _check_weights(checkpoint, filename)
     return checkpoint
+
+
+def _check_weights(checkpoint: dict, filename: str) -> None:
+    """Refuse a ``state_dict`` whose values cannot be weights: every
+    loader after this one (MMEngine's ``load_state_dict``, MMAction2's
+    inferencer) would skip them with a warning and leave the model random.
+    A bare state dict (no ``state_dict`` key) is checked against the model
+    by :func:`~.state_dict_report.compare_state_dicts`."""
+    state = checkpoint.get('state_dict')
+    if not isinstance(state, dict):
+        return
+    not_weights = compare_state_dicts({}, state, ()).not_weights
+    if not_weights:
+        report = StateDictReport(not_weights=not_weights)
+        raise CheckpointMismatchError(
+            f'checkpoint {filename} holds values that are not weights; '
+            f'PyTorch would skip them:\n{report.format()}')
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

@@ -16,6 +16,9 @@ from typing import Dict, Mapping
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .loader import CheckpointLoadError
+from .state_dict_report import CheckpointMismatchError, compare_state_dicts
+
 __all__ = ['is_safetensors', 'read_state_dict']
 
 #: Containers that training scripts wrap a state dict in: MMEngine and timm
@@ -47,6 +50,9 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
         FileNotFoundError: a local path that does not exist.
         ValueError: the file is neither a PyTorch checkpoint nor a
             safetensors file, or holds no state dict (names the file).
+        CheckpointMismatchError: a value is not a tensor with data (a
+            numpy array, a string, a ``meta`` tensor) or a key is not a
+            string (names the file, the keys and what they hold).
     """
     # only a path that names nothing; a directory, a device or a link to one
     # goes on to the safe loader, whose error says what it is
@@ -62,6 +68,8 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     try:
         checkpoint = CheckpointLoader.load_checkpoint(path,
                                                       map_location='cpu')
+    except (CheckpointLoadError, CheckpointMismatchError):
+        raise  # a2mm's loader: the message names the file and why
     except Exception as error:  # UnpicklingError, RuntimeError, EOFError...
         first_line = (str(error).splitlines() or [''])[0][:300]
         raise ValueError(
@@ -75,8 +83,13 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     if not isinstance(checkpoint, Mapping):
         raise ValueError(f'{path}: holds a {type(checkpoint).__name__}, not '
                          'a state dict')
-    state = {k: v for k, v in checkpoint.items()
-             if isinstance(v, torch.Tensor)}
+    not_weights = compare_state_dicts({}, checkpoint, ()).not_weights
+    if not_weights:
+        raise CheckpointMismatchError(
+            f'{path}: holds values that are not weights; PyTorch would skip '
+            'them:\n' + '\n'.join(f'  {key}: {what}'
+                                   for key, what in not_weights[:20]))
+    state = dict(checkpoint)
     if not state:
         raise ValueError(f'{path}: no tensors in it (keys: '
                          f'{sorted(checkpoint)[:10]})')

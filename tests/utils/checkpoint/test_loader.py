@@ -417,3 +417,35 @@ def test_a_link_flipped_to_a_fifo_during_loads_never_hangs(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     outcomes = eval(proc.stdout.strip().splitlines()[-1])
     assert outcomes['loaded'] + outcomes['refused'] == 300
+
+
+@pytest.mark.parametrize('kind,shown', [
+    ('numpy', 'w: numpy.ndarray'),
+    ('meta', 'w: a tensor on the meta device (no data)'),
+    ('string', 'w: str'),
+    ('int_key', '7: a key of type int, not a string'),
+])
+def test_a_state_dict_of_values_that_are_not_weights_is_refused(
+        tmp_path, kind, shown):
+    """Every loader after this one (MMEngine's load_state_dict, MMAction2's
+    inferencer, the runner) would skip them with a warning."""
+    from a2mm.utils.checkpoint import CheckpointMismatchError
+    state = {'w': torch.ones(2), 'b': torch.zeros(1)}
+    if kind == 'numpy':
+        state['w'] = state['w'].numpy()
+    elif kind == 'meta':
+        state['w'] = state['w'].to('meta')
+    elif kind == 'string':
+        state['w'] = 'weights'
+    else:
+        state[7] = torch.zeros(1)
+    path = str(tmp_path / 'bad.pth')
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    with pytest.raises(CheckpointMismatchError,
+                       match='bad.pth holds values that are not '
+                       'weights') as info:
+        load_checkpoint_file(path)
+    assert shown in str(info.value)
+    # and through MMEngine's load_checkpoint (init_recognizer's path)
+    with pytest.raises(CheckpointMismatchError, match='bad.pth'):
+        load_checkpoint(nn.Linear(2, 1), path)
