@@ -159,3 +159,27 @@ def test_init_model_refuses_values_that_are_not_weights(tmp_path,
                        'weights') as info:
         init_model(tiny_config, path)
     assert shown in str(info.value)
+
+
+def test_init_model_refuses_more_than_the_model_budget(tmp_path, tiny_config,
+                                                       monkeypatch):
+    """A checkpoint may declare four times the model's weights (weights,
+    optimizer moments, an EMA copy) plus MODEL_MARGIN; more is refused
+    before it is read (the margin is set to 0 here to keep the file
+    small)."""
+    from a2mm.utils.checkpoint import CheckpointLoadError, declared_sizes
+    monkeypatch.setattr(declared_sizes, 'MODEL_MARGIN', 0)
+    model = init_model(tiny_config)
+    state = model.state_dict()
+    weights = sum(t.numel() * t.element_size() for t in state.values())
+    path = str(tmp_path / 'fat.pth')
+    # the model's weights, and an optimizer state of 3x their size: fits
+    extra = {'momentum': torch.zeros(3 * weights // 4)}
+    torch.save({'state_dict': state, 'optimizer': extra}, path)
+    init_model(tiny_config, path)
+    extra = {'momentum': torch.zeros(3 * weights // 4 + 1024)}
+    torch.save({'state_dict': state, 'optimizer': extra}, path)
+    with pytest.raises(CheckpointLoadError,
+                       match=f'refused checkpoint {path}: its storages '
+                       'declare .* more than the .* allowed for this model'):
+        init_model(tiny_config, path)

@@ -20,6 +20,8 @@ from mmaction.registry import HOOKS, MODELS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from a2mm.utils.checkpoint.loader import (reset_model_budget,
+                                          set_model_budget)
 from a2mm.utils.checkpoint.state_dict_report import (CheckpointMismatchError,
                                                      compare_state_dicts)
 
@@ -49,6 +51,21 @@ class CheckpointShapeCheckHook(Hook):
                              f'{on_mismatch!r}')
         self.on_mismatch = on_mismatch
         self.check_missing = check_missing
+        self._budget = None
+
+    def before_run(self, runner) -> None:
+        """Bound what the checkpoints this run loads may declare (its
+        ``load_from`` / ``--resume`` and the backbones' ``pretrained``) to
+        four times the model's weights plus a margin
+        (:func:`~a2mm.utils.checkpoint.set_model_budget`)."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        self._budget = set_model_budget(model)
+
+    def after_run(self, runner) -> None:
+        if self._budget is not None:
+            reset_model_budget(self._budget)
+            self._budget = None
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('state_dict', checkpoint)

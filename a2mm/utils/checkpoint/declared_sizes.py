@@ -43,10 +43,25 @@ from typing import Any, BinaryIO, Dict, Optional
 
 import torch
 
-__all__ = ['MAX_PICKLE_OPCODES', 'DeclaredSizeError', 'check_declared_sizes']
+__all__ = [
+    'MAX_PICKLE_OPCODES', 'MODEL_MARGIN', 'DeclaredSizeError',
+    'check_declared_sizes', 'model_budget', 'refuse_holes'
+]
 
 #: the most opcodes a checkpoint's pickle may have (see the module doc)
 MAX_PICKLE_OPCODES = 250_000
+#: bytes a checkpoint may declare beyond four copies of a model's weights
+MODEL_MARGIN = 64 << 20
+
+
+def model_budget(model: torch.nn.Module) -> int:
+    """The most a checkpoint of ``model`` may declare: four times the bytes
+    of its state dict (the weights, SGD's momentum or Adam's two moments,
+    an EMA copy) plus :data:`MODEL_MARGIN`."""
+    weights = sum(t.numel() * t.element_size()
+                  for t in model.state_dict().values()
+                  if isinstance(t, torch.Tensor))
+    return 4 * weights + MODEL_MARGIN
 
 
 class DeclaredSizeError(ValueError):
@@ -166,13 +181,23 @@ class _NotScanned(Exception):
     """A pickle the scanner cannot follow: torch reads it and says why."""
 
 
-def _has_holes(f: BinaryIO, size: int) -> bool:
+def refuse_holes(f: BinaryIO) -> int:
+    """Refuse a file with holes (``SEEK_HOLE`` before its end): its
+    length is not what it holds on disk, and ``torch.save`` (or
+    safetensors) writes none. Returns the file's size; ``f`` is left at its
+    start."""
+    size = os.fstat(f.fileno()).st_size
     try:
-        return os.lseek(f.fileno(), 0, os.SEEK_HOLE) < size
-    except (OSError, AttributeError, io.UnsupportedOperation):
-        return False  # no SEEK_HOLE here: the file system has no holes
+        hole = os.lseek(f.fileno(), 0, os.SEEK_HOLE)
+    except OSError:
+        hole = size  # no SEEK_HOLE here: the file system has no holes
     finally:
         f.seek(0)  # lseek moved the descriptor under the buffered file
+    if hole < size:
+        raise DeclaredSizeError(
+            f'it is a sparse file ({size:,} bytes long, with holes that '
+            'take no disk); torch.save writes no holes')
+    return size
 
 
 def _zip_storages(f: BinaryIO, size: int) -> Dict[Any, int]:
@@ -259,11 +284,7 @@ def check_declared_sizes(f: BinaryIO,
     Raises:
         DeclaredSizeError: what is wrong, without the file's name.
     """
-    size = os.fstat(f.fileno()).st_size
-    if _has_holes(f, size):
-        raise DeclaredSizeError(
-            f'it is a sparse file ({size:,} bytes long, with holes that '
-            'take no disk); torch.save writes no holes')
+    size = refuse_holes(f)
     try:
         is_zip = f.read(4) == b'PK\x03\x04'
         f.seek(0)
@@ -282,5 +303,6 @@ def check_declared_sizes(f: BinaryIO,
     if max_bytes is not None and total > max_bytes:
         raise DeclaredSizeError(
             f'its storages declare {total:,} bytes, more than the '
-            f'{max_bytes:,} allowed for this model')
+            f'{max_bytes:,} allowed for this model (model_budget: four times '
+            'its weights and a margin)')
     return total

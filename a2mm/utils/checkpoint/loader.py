@@ -36,15 +36,23 @@ What: importing this module (``import a2mm`` does)
     cannot set a dtype's internal state (fields, flags), which would turn
     file bytes into object pointers (SIGSEGV).
 
-:func:`load_checkpoint_file` refuses, with :class:`CheckpointLoadError`
-naming the file and why: anything but a non-empty regular file (checked
-with ``stat`` before opening, so ``/dev/zero`` or a pipe is never read),
-every pickle global outside torch's and this allow-list (a ``__reduce__``
-payload, ``eval``), files torch cannot parse (truncated, not a
-checkpoint), a top-level object that is not a dict, and config text in
-``meta`` / ``message_hub`` that is not plain data. ``meta['config']`` is
-then reduced to its ``gpu_ids`` line, the only part ``Runner.resume``
-reads, so MMEngine never executes the stored text.
+:func:`load_checkpoint_file` opens the file once, without blocking
+(:func:`open_checkpoint`), and reads only from what it opened. It refuses,
+with :class:`CheckpointLoadError` naming the file and why: anything but a
+non-empty regular file (judged by ``fstat`` of the open file, so
+``/dev/zero``, a pipe, or a link flipped to a pipe after any check, is
+never read), files that declare more than they hold or than the model's
+budget (:mod:`.declared_sizes`), every pickle global outside torch's and
+this allow-list (a ``__reduce__`` payload, ``eval``), files torch cannot
+parse (truncated, not a checkpoint), a top-level object that is not a
+dict, and config text in ``meta`` / ``message_hub`` that is not plain data
+or names what MMEngine would import (:mod:`.config_text`,
+:mod:`.config_types`). ``meta['config']`` is then reduced to its
+``gpu_ids`` line, the only part ``Runner.resume`` reads, so MMEngine never
+executes the stored text. A ``state_dict`` holding values that cannot be
+weights is a :class:`~.state_dict_report.CheckpointMismatchError`. Only
+these errors are turned into refusals: a caller's own exception (a
+timeout, ``KeyboardInterrupt``) raised during the load goes up unchanged.
 
 Requires torch >= 2.6 (``(object, name)`` entries of the allow-list).
 Remove this module once MMEngine loads with ``weights_only=True`` itself and
@@ -54,7 +62,9 @@ import os
 import os.path as osp
 import pickle
 import stat
-from typing import Any, BinaryIO, Callable, Optional, Union
+import weakref
+from contextvars import ContextVar, Token
+from typing import Any, BinaryIO, Callable, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import HistoryBuffer
@@ -62,14 +72,16 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from .config_text import ConfigTextError, check_config_text, gpu_ids_line
 from .config_types import ConfigTypeError, check_config_types
-from .declared_sizes import DeclaredSizeError, check_declared_sizes
+from .declared_sizes import (DeclaredSizeError, check_declared_sizes,
+                             model_budget)
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
 from .state_dict_report import (CheckpointMismatchError, StateDictReport,
                                 compare_state_dicts)
 
 __all__ = [
-    'SAFE_GLOBALS', 'CheckpointLoadError', 'load_checkpoint_file',
-    'load_from_safe_local'
+    'SAFE_GLOBALS', 'CheckpointLoadError', 'open_checkpoint',
+    'load_checkpoint_file', 'load_from_safe_local', 'set_model_budget',
+    'reset_model_budget', 'current_model_budget'
 ]
 
 # Methods that HistoryBuffer keeps in ``_statistics_methods`` by default.
@@ -119,7 +131,7 @@ _CONFIG_TEXT_KEYS = (('meta', 'config'), ('meta', 'cfg'),
                      ('message_hub', 'runtime_info', 'cfg'))
 
 
-def _open_regular(filename: str) -> BinaryIO:
+def open_checkpoint(filename: str) -> BinaryIO:
     """Open ``filename`` once and refuse anything but a non-empty regular
     file, judged by what was opened (``fstat``), so that a path swapped
     between a check and the open (a link flipped to a FIFO) cannot make the
@@ -237,7 +249,7 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
             keys that are not strings), named with what they hold.
     """
     filename = osp.expanduser(os.fspath(filename))
-    with _open_regular(filename) as f:
+    with open_checkpoint(filename) as f:
         try:
             check_declared_sizes(f, max_bytes)
         except DeclaredSizeError as e:
@@ -285,10 +297,43 @@ def _check_weights(checkpoint: dict, filename: str) -> None:
             f'PyTorch would skip them:\n{report.format()}')
 
 
+#: (the model, what its checkpoints may declare) for MMEngine's loads, set
+#: by :func:`set_model_budget`; void once the model is gone
+_MODEL_BUDGET: ContextVar[Optional[Tuple[weakref.ref, int]]] = ContextVar(
+    'a2mm_model_budget', default=None)
+
+
+def set_model_budget(model: torch.nn.Module) -> Token:
+    """Bound what checkpoints loaded through MMEngine (the runner's
+    ``load_from`` / ``--resume``, the backbones' ``pretrained``) may declare
+    to :func:`~.declared_sizes.model_budget` of ``model``, while ``model``
+    lives. :class:`~a2mm.engine.hooks.CheckpointShapeCheckHook` sets it in
+    ``before_run`` and resets it in ``after_run``.
+
+    Returns:
+        Token: for :func:`reset_model_budget`.
+    """
+    return _MODEL_BUDGET.set((weakref.ref(model), model_budget(model)))
+
+
+def reset_model_budget(token: Token) -> None:
+    """Undo :func:`set_model_budget`."""
+    _MODEL_BUDGET.reset(token)
+
+
+def current_model_budget() -> Optional[int]:
+    """The budget of :func:`set_model_budget`, None if none is set or its
+    model is gone."""
+    budget = _MODEL_BUDGET.get()
+    return budget[1] if budget is not None and budget[0]() is not None \
+        else None
+
+
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_safe_local(filename: str,
                          map_location: Optional[Any] = None) -> dict:
     """MMEngine's loader for local paths (``CheckpointLoader`` logs
-    "Loads checkpoint by safe_local backend"): :func:`load_checkpoint_file`.
-    """
-    return load_checkpoint_file(filename, map_location)
+    "Loads checkpoint by safe_local backend"): :func:`load_checkpoint_file`,
+    within the budget of :func:`set_model_budget` if one is set."""
+    return load_checkpoint_file(filename, map_location,
+                                current_model_budget())

@@ -78,3 +78,24 @@ def test_a_fitting_checkpoint_passes(tmp_path):
     runner = _runner('resume')
     checkpoint = _saved(tmp_path, runner.model.state_dict())
     CheckpointShapeCheckHook().after_load_checkpoint(runner, checkpoint)
+
+
+def test_the_run_loads_within_the_model_budget(tmp_path, monkeypatch):
+    """Between before_run and after_run, checkpoints loaded through MMEngine
+    (load_from, --resume, pretrained) may declare at most the model's
+    budget."""
+    from mmengine.runner import load_checkpoint
+
+    from a2mm.utils.checkpoint import CheckpointLoadError, declared_sizes
+    monkeypatch.setattr(declared_sizes, 'MODEL_MARGIN', 0)
+    runner = _runner('resume')
+    path = str(tmp_path / 'fat.pth')
+    state = runner.model.state_dict()
+    torch.save({'state_dict': state, 'ema': torch.zeros(4096)}, path)
+    hook = CheckpointShapeCheckHook()
+    hook.before_run(runner)
+    with pytest.raises(CheckpointLoadError, match='fat.pth: its storages '
+                       'declare .* allowed for this model'):
+        load_checkpoint(runner.model, path)
+    hook.after_run(runner)
+    load_checkpoint(runner.model, path)  # no run: no model budget
