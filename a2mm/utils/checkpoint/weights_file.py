@@ -111,8 +111,8 @@ def read_state_dict(path: str,
     try:
         checkpoint = load_checkpoint_file(path, 'cpu', max_bytes) if local \
             else CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except (CheckpointLoadError, CheckpointMismatchError):
-        raise  # a2mm's loader: the message names the file and why
+    except CheckpointMismatchError:
+        raise  # the table of keys and what they hold
     except Exception as error:  # UnpicklingError, RuntimeError, EOFError...
         first_line = (str(error).splitlines() or [''])[0][:300]
         raise ValueError(
