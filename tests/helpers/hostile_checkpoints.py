@@ -119,8 +119,8 @@ def _swap_data_pkl(src: str, dst: str, data_pkl: bytes) -> None:
 def _declare_numel(pkl: bytes, numel: int) -> bytes:
     """``pkl`` (the pickle of one one-element float storage) with the
     storage's element count replaced by ``numel``."""
-    out, count = re.subn(rb'(cpuq.)K\x01',
-                         lambda m: m.group(1) + b'J' + struct.pack('<i', numel),
+    declared = b'J' + struct.pack('<i', numel)  # BININT
+    out, count = re.subn(rb'(cpuq.)K\x01', lambda m: m.group(1) + declared,
                          pkl)
     assert count == 1, 'torch changed its pickle layout'
     return out

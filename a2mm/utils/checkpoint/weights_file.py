@@ -78,8 +78,9 @@ def _read_safetensors(f: BinaryIO, path: str,
                          f'{error}') from error
 
 
-def read_state_dict(path: str,
-                    max_bytes: Optional[int] = None) -> Dict[str, torch.Tensor]:
+def read_state_dict(
+        path: str,
+        max_bytes: Optional[int] = None) -> Dict[str, torch.Tensor]:
     """The tensors of a weights file, on the CPU, unwrapped from
     ``{'state_dict': ...}`` or ``{'model': ...}``.
 

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 import a2mm  # noqa: F401
 from a2mm.engine.hooks.checkpoint_shape_check_hook import \
     CheckpointShapeCheckHook
 from a2mm.utils.checkpoint import (CheckpointMismatchError,
                                    load_checkpoint_file)
-from mmengine.logging import MMLogger
 
 
 def _runner(mode):
