@@ -24,7 +24,8 @@ from a2mm.datasets.video_files import VIDEO_EXTENSIONS, is_video_file
 from a2mm.models.backbones.a2_stages import a2_block_names
 from a2mm.utils.checkpoint import (CheckpointMismatchError, StateDictReport,
                                    compare_state_dicts, is_safetensors,
-                                   load_checkpoint_file, read_state_dict)
+                                   load_checkpoint_file, model_budget,
+                                   read_state_dict)
 
 if TYPE_CHECKING:
     from .onnx_inference import OnnxRecognizer
@@ -50,10 +51,12 @@ def init_model(config: Union[str, Path, Config],
     """Build a recognizer in eval mode, optionally loading a checkpoint.
 
     ``Config.fromfile`` imports the config's ``custom_imports`` (e.g.
-    ``['a2mm']``), so a2mm configs need nothing else. The checkpoint
-    (``.pth``, or ``.safetensors``) is read by
-    :func:`a2mm.utils.checkpoint.load_checkpoint_file` and compared with
-    the model first (:func:`load_weights`): one that fits none of the
+    ``['a2mm']``), so a2mm configs need nothing else. The model is built
+    first; the checkpoint (``.pth``, or ``.safetensors``) is then read by
+    :func:`a2mm.utils.checkpoint.load_checkpoint_file` within
+    :func:`~a2mm.utils.checkpoint.model_budget` of that model (a file that
+    declares more is refused before it is read) and compared with the
+    model (:func:`load_weights`): one that fits none of the
     model's weights is refused, a partial fit is loaded with a warning
     that lists the missing, unexpected and wrong-shape keys. A² blocks that
     a plain I3D checkpoint lacks are reported as new blocks, initialised as
@@ -77,15 +80,16 @@ def init_model(config: Union[str, Path, Config],
         a2mm.utils.checkpoint.CheckpointLoadError: the file is refused.
     """
     config = load_config(config, cfg_options)
-    state_dict = None
-    if checkpoint is not None:  # before building: a bad file fails fast
-        if is_safetensors(str(checkpoint)):
-            state_dict = read_state_dict(str(checkpoint))
-        else:
-            state_dict = load_checkpoint_file(checkpoint, map_location='cpu')
-            state_dict = state_dict.get('state_dict', state_dict)
     model = init_recognizer(config, None, device=device)
-    if state_dict is not None:
+    if checkpoint is not None:
+        # within what a checkpoint of this model may declare: a file that
+        # claims more is refused before it is read
+        budget = model_budget(model)
+        if is_safetensors(str(checkpoint)):
+            state_dict = read_state_dict(str(checkpoint), budget)
+        else:
+            state_dict = load_checkpoint_file(checkpoint, 'cpu', budget)
+            state_dict = state_dict.get('state_dict', state_dict)
         load_weights(model, state_dict, str(checkpoint))
     return model
 
@@ -117,7 +121,9 @@ def load_weights(model: nn.Module, state_dict: dict,
     random and inference goes on. Here:
 
     * no weight fits (every key of the model is missing or has another
-      shape): :class:`CheckpointMismatchError` with the table;
+      shape), or a value is not a weight (a numpy array, a string, a
+      ``meta`` tensor, a key that is not a string):
+      :class:`CheckpointMismatchError` with the table;
     * some fit: they are loaded, and a ``UserWarning`` gives the table of
       the missing, unexpected and wrong-shape keys;
     * all fit: loaded silently. A² blocks that the checkpoint lacks
@@ -140,6 +146,10 @@ def load_weights(model: nn.Module, state_dict: dict,
     own = model.state_dict()
     report = compare_state_dicts(own, state_dict,
                                  new_blocks=a2_block_names(model))
+    if report.not_weights:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} holds values that are not weights; '
+            f'PyTorch would skip them:\n{report.format()}')
     mismatched = {key for key, _, _ in report.mismatched}
     loadable = {}
     for key, value in state_dict.items():

@@ -173,3 +173,58 @@ def test_init_model_from_plain_i3d_gives_its_scores(tmp_path):
         for block in blocks:
             block.out_proj_weight.normal_(0, 1.0)
     assert (scores_of(model, clip) - expected).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize('kind,shown', [
+    ('numpy', 'numpy.ndarray'),
+    ('meta', 'a tensor on the meta device'),
+    ('string', 'backbone.conv1.conv.weight: str'),
+    ('int_key', '7: a key of type int, not a string'),
+])
+def test_init_model_refuses_values_that_are_not_weights(tmp_path,
+                                                        tiny_config, kind,
+                                                        shown):
+    """PyTorch skips them with a warning, so the model would predict from
+    its random initial weights: refused, naming the keys and types."""
+    from a2mm.utils.checkpoint import CheckpointMismatchError
+    state = init_model(tiny_config).state_dict()
+    key = 'backbone.conv1.conv.weight'
+    if kind == 'numpy':
+        state = {k: v.numpy() for k, v in state.items()}
+    elif kind == 'meta':
+        state[key] = state[key].to('meta')
+    elif kind == 'string':
+        state[key] = 'weights'
+    else:
+        state[7] = torch.zeros(1)
+    path = str(tmp_path / f'{kind}.pth')
+    torch.save({'state_dict': state}, path)
+    with pytest.raises(CheckpointMismatchError,
+                       match=f'{kind}.pth holds values that are not '
+                       'weights') as info:
+        init_model(tiny_config, path)
+    assert shown in str(info.value)
+
+
+def test_init_model_refuses_more_than_the_model_budget(tmp_path, tiny_config,
+                                                       monkeypatch):
+    """A checkpoint may declare four times the model's weights (weights,
+    optimizer moments, an EMA copy) plus MODEL_MARGIN; more is refused
+    before it is read (the margin is set to 0 here to keep the file
+    small)."""
+    from a2mm.utils.checkpoint import CheckpointLoadError, declared_sizes
+    monkeypatch.setattr(declared_sizes, 'MODEL_MARGIN', 0)
+    model = init_model(tiny_config)
+    state = model.state_dict()
+    weights = sum(t.numel() * t.element_size() for t in state.values())
+    path = str(tmp_path / 'fat.pth')
+    # the model's weights, and an optimizer state of 3x their size: fits
+    extra = {'momentum': torch.zeros(3 * weights // 4)}
+    torch.save({'state_dict': state, 'optimizer': extra}, path)
+    init_model(tiny_config, path)
+    extra = {'momentum': torch.zeros(3 * weights // 4 + 1024)}
+    torch.save({'state_dict': state, 'optimizer': extra}, path)
+    with pytest.raises(CheckpointLoadError,
+                       match=f'refused checkpoint {path}: its storages '
+                       'declare .* more than the .* allowed for this model'):
+        init_model(tiny_config, path)

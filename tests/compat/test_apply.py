@@ -1,5 +1,6 @@
 """What ``import a2mm`` changes outside a2mm, exactly: the four work-arounds
-of :mod:`a2mm.compat`, and nothing else.
+of :mod:`a2mm.compat` and the fused pass's two custom ops, and nothing
+else.
 
 A fresh interpreter imports the upstream stack a2mm runs on, records the
 identity of every attribute of every module of torch, MMEngine, MMCV and
@@ -18,6 +19,9 @@ SNAPSHOT = r'''
 import json, os, sys, types
 import torch, mmengine.config, mmengine.runner, mmcv, mmaction.registry
 import mmengine.config.utils
+# what torch imports lazily when a custom op is defined (torch's own
+# modules filling their own tables: not a2mm's doing)
+import torch._dynamo, torch.library, torch._library.custom_ops
 if sys.argv[1] == 'drn-present':  # else it fails until a2mm stands in
     import mmaction.models, mmaction.datasets, mmaction.evaluation
 UPSTREAM = ('torch', 'mmengine', 'mmcv', 'mmaction')
@@ -73,13 +77,24 @@ CHANGED = [
     "mmengine.runner.checkpoint.CheckpointLoader._schemes['']",
     'torch._weights_only_unpickler._marked_safe_globals_set',
     'torch._weights_only_unpickler._marked_safe_globals_set#len',
+    # a2mm.models.blocks.a2_fused: the fused pass's two custom ops
+    # (a2mm::a2_fused_forward/backward), registered as torch.compile needs
+    'torch.library._defs#len',
+    'torch.library._impls#len',
+    'torch.ops._dir#len',
 ]
 ADDED = [
     # .config_paths: the original kept, a2mm's scope known (one dict that
     # MMEngine also names PKG2PROJECT and imports into its registry)
     'mmengine.config.config.Config._a2mm_original_get_cfg_path',
     "mmengine.config.utils.MODULE2PACKAGE['a2mm']",
+    # a2mm.models.blocks.a2_fused: the custom ops (not a compat patch)
+    "torch._library.custom_ops.OPDEF_TO_LIB['a2mm::a2_fused_backward']",
+    "torch._library.custom_ops.OPDEF_TO_LIB['a2mm::a2_fused_forward']",
 ]
+#: TorchScript's table of builtins gains the two custom ops too, keyed by
+#: the ids of their functions
+BUILTIN_TABLE = 'torch.jit._builtins._builtin_table['
 
 
 def import_a2mm_changes() -> dict:
@@ -92,7 +107,9 @@ def import_a2mm_changes() -> dict:
 def test_import_a2mm_changes_exactly_the_compat_work_arounds():
     changes = import_a2mm_changes()
     assert changes['changed'] == sorted(CHANGED)
-    assert changes['added'] == sorted(ADDED)
+    builtins = [k for k in changes['added'] if k.startswith(BUILTIN_TABLE)]
+    assert len(builtins) == 2
+    assert sorted(set(changes['added']) - set(builtins)) == sorted(ADDED)
     # .mmaction_drn: stand-in modules, only for MMAction2 1.2.0's wheel
     expected = sorted(DRN_MODULES) if drn_is_missing() else []
     assert changes['new_modules'] == expected

@@ -10,6 +10,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import struct
 import subprocess
 import zipfile
 from typing import Dict, Optional
@@ -18,7 +19,10 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
-__all__ = ['KINDS', 'build_corpus', 'write_crafted_dtype']
+__all__ = [
+    'KINDS', 'build_corpus', 'write_crafted_dtype', 'write_deflated_bomb',
+    'write_sparse_legacy'
+]
 
 #: kind -> a substring of the refusal (after the file's path)
 KINDS: Dict[str, str] = {
@@ -32,14 +36,25 @@ KINDS: Dict[str, str] = {
     'message_hub_cfg_code': "['message_hub']['runtime_info']['cfg'] is not",
     'crafted_dtype': 'numpy data refused',
     'crafted_dtype_state': 'only the plain state numpy writes',
-    'lying_storage_size': 'does not match expected size',
+    'lying_storage_size': 'declares 4,294,967,296 bytes, its record',
+    'deflated_bomb': 'is compressed (method 8)',
+    'sparse_legacy': 'is a sparse file',
+    'legacy_beyond_file': 'after its pickle',
+    'pickle_opcodes': 'opcodes',
+    'cfg_dotted_type': "type='subprocess.run' is not a registered name",
+    'cfg_custom_imports': "custom_imports names ['antigravity']",
+    'cfg_deep_nesting': 'nested too deeply',
+    'numpy_weights': 'holds values that are not weights',
+    'meta_tensor_weight': 'a tensor on the meta device',
+    'string_weight': 'holds values that are not weights',
+    'integer_key': 'a key of type int, not a string',
     'truncated_zip': 'failed finding central directory',
     'truncated_legacy': 'a truncated or corrupt file',
     'not_a_dict': 'holds a list, not a checkpoint',
     'dev_zero_link': 'is not a regular file',
     'dev_urandom_link': 'is not a regular file',
     'directory': 'is a directory',
-    'sparse_64g': 'cannot load checkpoint',
+    'sparse_64g': 'is a sparse file',
     'empty': 'is empty (0 bytes)',
 }
 
@@ -101,6 +116,56 @@ def _swap_data_pkl(src: str, dst: str, data_pkl: bytes) -> None:
             zout.writestr(info, data)
 
 
+def _declare_numel(pkl: bytes, numel: int) -> bytes:
+    """``pkl`` (the pickle of one one-element float storage) with the
+    storage's element count replaced by ``numel``."""
+    declared = b'J' + struct.pack('<i', numel)  # BININT
+    out, count = re.subn(rb'(cpuq.)K\x01', lambda m: m.group(1) + declared,
+                         pkl)
+    assert count == 1, 'torch changed its pickle layout'
+    return out
+
+
+def write_deflated_bomb(path: str, nbytes: int) -> str:
+    """A zip checkpoint whose one storage declares ``nbytes`` bytes and
+    whose record holds them as deflated zeros (about ``nbytes / 1000`` on
+    disk): torch inflates it all."""
+    one = path + '.one'
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, one)
+    with zipfile.ZipFile(one) as zin, \
+            zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith('/data.pkl'):
+                zout.writestr(info, _declare_numel(data, nbytes // 4))
+            elif info.filename.endswith('/data/0'):
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zeros = bytes(1 << 20)
+                with zout.open(info, 'w', force_zip64=True) as record:
+                    for _ in range(nbytes >> 20):
+                        record.write(zeros)
+            else:
+                zout.writestr(info, data)
+    os.remove(one)
+    return path
+
+
+def write_sparse_legacy(path: str, nbytes: int) -> str:
+    """A legacy-format checkpoint whose one storage declares ``nbytes``
+    bytes, padded with holes to the length that needs: a few KiB on disk.
+    """
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, path,
+               _use_new_zipfile_serialization=False)
+    with open(path, 'rb') as f:
+        data = f.read()
+    # the file ends with the storage: its 8-byte element count, 4 bytes
+    head = _declare_numel(data[:-12], nbytes // 4)
+    with open(path, 'wb') as f:
+        f.write(head + struct.pack('<q', nbytes // 4))
+        f.truncate(len(head) + 8 + nbytes)
+    return path
+
+
 def build_corpus(root: str,
                  marker: str,
                  state_dict: Optional[dict] = None) -> Dict[str, str]:
@@ -159,10 +224,8 @@ def build_corpus(root: str,
     torch.save({'state_dict': {'w': torch.zeros(1)}}, one)
     with zipfile.ZipFile(one) as z:
         pkl = next(z.read(n) for n in z.namelist() if n.endswith('data.pkl'))
-    lying, count = re.subn(rb'(cpuq.)K\x01t',
-                           lambda m: m.group(1) + b'J\x00\x00\x00\x40t', pkl)
-    assert count == 1, 'torch changed its pickle layout'
-    _swap_data_pkl(one, paths['lying_storage_size'], lying)
+    _swap_data_pkl(one, paths['lying_storage_size'],
+                   _declare_numel(pkl, 1 << 30))
 
     with open(good, 'rb') as f:
         data = f.read()
@@ -174,6 +237,40 @@ def build_corpus(root: str,
         data = f.read()
     with open(paths['truncated_legacy'], 'wb') as f:
         f.write(data[:len(data) - 16])
+
+    write_deflated_bomb(paths['deflated_bomb'], 256 << 20)
+    write_sparse_legacy(paths['sparse_legacy'], 256 << 20)
+    write_sparse_legacy(paths['legacy_beyond_file'], 256 << 20)
+    with open(paths['legacy_beyond_file'], 'r+b') as f:  # no holes: cut
+        f.truncate(4096)
+    _swap_data_pkl(good, paths['pickle_opcodes'],
+                   b'(' + b'N' * 250_000 + b'l.')
+
+    # stored config text that MMAction2's inferencer would build or import
+    runs = (f"model = dict(type='subprocess.run', args={_touch(marker)!r}, "
+            'shell=True)\n')
+    torch.save(dict(full, message_hub={'runtime_info': {'cfg': runs}}),
+               paths['cfg_dotted_type'])
+    torch.save(dict(full, meta={'epoch': 1, 'iter': 1, 'cfg':
+                                "custom_imports = dict(imports=["
+                                "'antigravity'])\n"}),
+               paths['cfg_custom_imports'])
+    torch.save(dict(full, meta={'cfg': 'x = ' + '-' * 200_000 + '1\n'}),
+               paths['cfg_deep_nesting'])
+
+    # values that PyTorch skips with a warning: the model stays random
+    weights = full['state_dict']
+    first = next(iter(weights))
+    torch.save(dict(full, state_dict={k: v.numpy() for k, v in
+                                      weights.items()}),
+               paths['numpy_weights'])
+    torch.save(dict(full, state_dict=dict(
+        weights, **{first: weights[first].to('meta')})),
+               paths['meta_tensor_weight'])
+    torch.save(dict(full, state_dict=dict(weights, **{first: 'weights'})),
+               paths['string_weight'])
+    torch.save(dict(full, state_dict={**weights, 7: torch.zeros(1)}),
+               paths['integer_key'])
 
     torch.save([torch.zeros(1)], paths['not_a_dict'])
     os.symlink('/dev/zero', paths['dev_zero_link'])

@@ -54,6 +54,7 @@ def _runner_entry(tool, argv: Callable[[str], list]) -> Callable:
 def entry_points(spec: dict) -> Dict[str, Callable[[str], object]]:
     """name -> a function that loads a checkpoint path the way that entry
     point does."""
+    from mmaction.apis.inferencers import ActionRecogInferencer
     from mmaction.registry import MODELS
     from mmengine.config import Config
 
@@ -95,6 +96,10 @@ def entry_points(spec: dict) -> Dict[str, Callable[[str], object]]:
         'backbone pretrained=': build_backbone,
         'backbone pretrained2d': lambda p: build_backbone(
             p, pretrained2d=True),
+        # MMEngine's BaseInferencer loads with _load_checkpoint and then
+        # load_state_dict(strict=False), which skips what does not fit
+        'mmaction ActionRecogInferencer': lambda p: ActionRecogInferencer(
+            model=config, weights=p),
     }
 
 

@@ -2,7 +2,7 @@
 entry point that loads a checkpoint: nothing runs, nothing crashes or hangs,
 and each file gets an error naming it and why.
 
-One driver subprocess (tests/helpers/hostile_driver.py) calls all nine entry
+One driver subprocess (tests/helpers/hostile_driver.py) calls all ten entry
 points on all corpus files in-process (the Runner-based ones: the first
 file through the tool's ``main``, the others through the Runner's
 ``load_or_resume``), so a crash or a hang fails the test instead of killing
@@ -23,7 +23,8 @@ from tests.helpers.tools import run_tool
 ENTRY_POINTS = ('tools/test.py', 'tools/train.py --resume',
                 'load_from (train)', 'tools/demo.py', 'export_onnx.py',
                 'visualize_attention.py', 'a2mm.apis.init_model',
-                'backbone pretrained=', 'backbone pretrained2d')
+                'backbone pretrained=', 'backbone pretrained2d',
+                'mmaction ActionRecogInferencer')
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +54,10 @@ def test_corpus_has_the_kinds_the_issue_lists():
                  'swapped_data_pkl', 'getattr_escape', 'eval_global',
                  'meta_config_code', 'crafted_dtype', 'truncated_zip',
                  'dev_zero_link', 'dev_urandom_link', 'directory',
-                 'sparse_64g', 'empty'):
+                 'sparse_64g', 'empty', 'deflated_bomb', 'sparse_legacy',
+                 'cfg_dotted_type', 'cfg_custom_imports', 'cfg_deep_nesting',
+                 'numpy_weights', 'meta_tensor_weight', 'string_weight',
+                 'integer_key'):
         assert word in KINDS
 
 

@@ -10,12 +10,18 @@ resuming or testing. When *fine-tuning* from
 ``load_from`` (a Kinetics model on UCF-101: the classifier differs on
 purpose) it logs the table as a warning instead, unless
 ``on_mismatch='error'``. A² blocks the checkpoint lacks entirely are listed
-as new blocks, not as a mismatch.
+as new blocks, not as a mismatch. Values that cannot be weights (numpy
+arrays, strings, tensors on the ``meta`` device, keys that are not strings),
+which PyTorch would skip with a warning, are an error in every mode.
 """
+from typing import Mapping
+
 from mmaction.registry import HOOKS, MODELS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from a2mm.utils.checkpoint.loader import (reset_model_budget,
+                                          set_model_budget)
 from a2mm.utils.checkpoint.state_dict_report import (CheckpointMismatchError,
                                                      compare_state_dicts)
 
@@ -45,9 +51,29 @@ class CheckpointShapeCheckHook(Hook):
                              f'{on_mismatch!r}')
         self.on_mismatch = on_mismatch
         self.check_missing = check_missing
+        self._budget = None
+
+    def before_run(self, runner) -> None:
+        """Bound what the checkpoints this run loads may declare (its
+        ``load_from`` / ``--resume`` and the backbones' ``pretrained``) to
+        four times the model's weights plus a margin
+        (:func:`~a2mm.utils.checkpoint.set_model_budget`)."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        self._budget = set_model_budget(model)
+
+    def after_run(self, runner) -> None:
+        if self._budget is not None:
+            reset_model_budget(self._budget)
+            self._budget = None
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('state_dict', checkpoint)
+        source = runner._load_from or 'the latest checkpoint'
+        if not isinstance(state, Mapping):
+            raise CheckpointMismatchError(
+                f'the checkpoint {source} has no weights: its state_dict is '
+                f'a {type(state).__name__}, not a dict of tensors')
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         # the block class through the registry: engine imports nothing of
@@ -63,7 +89,11 @@ class CheckpointShapeCheckHook(Hook):
         fine_tuning = training and not runner._resume
         what = ('resuming' if runner._resume else
                 'fine-tuning from' if fine_tuning else 'testing')
-        source = runner._load_from or 'the latest checkpoint'
+        if report.not_weights:  # never loadable: an error in every mode
+            raise CheckpointMismatchError(
+                f'the checkpoint ({what} {source}) holds values that are not '
+                f'weights; PyTorch would skip them and the model would keep '
+                f'its initial values:\n{report.format()}')
         if report.ok:
             if report.new_blocks:
                 log = runner.logger.info if fine_tuning else \

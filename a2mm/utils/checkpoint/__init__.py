@@ -4,21 +4,28 @@ does not fit a model.
 * :mod:`.loader`: :func:`load_checkpoint_file`, ``torch.load`` with
   ``weights_only=True`` and a checked allow-list; :mod:`a2mm.compat` makes
   it MMEngine's loader for local paths when a2mm is imported;
-* :mod:`.safe_numpy` and :mod:`.config_text`: the numpy objects and the
-  config text of a checkpoint, read without running anything;
+* :mod:`.declared_sizes`: what a checkpoint would make torch allocate,
+  bounded before torch reads it (:func:`model_budget`);
+* :mod:`.safe_numpy`, :mod:`.config_text` and :mod:`.config_types`: the
+  numpy objects and the config text of a checkpoint, read without running
+  anything, and the names that text may give MMEngine to build;
 * :mod:`.weights_file`: :func:`read_state_dict` of a ``.pth`` or a
   ``.safetensors`` file;
 * :mod:`.state_dict_report`: :func:`compare_state_dicts`, missing,
   unexpected and wrong-shape keys of a checkpoint against a model.
 """
-from .loader import (SAFE_GLOBALS, CheckpointLoadError, load_checkpoint_file,
-                     load_from_safe_local)
+from .declared_sizes import model_budget
+from .loader import (SAFE_GLOBALS, CheckpointLoadError, current_model_budget,
+                     load_checkpoint_file, load_from_safe_local,
+                     open_checkpoint, reset_model_budget, set_model_budget)
 from .state_dict_report import (CheckpointMismatchError, StateDictReport,
                                 compare_state_dicts)
 from .weights_file import is_safetensors, read_state_dict
 
 __all__ = [
     'SAFE_GLOBALS', 'CheckpointLoadError', 'load_checkpoint_file',
-    'load_from_safe_local', 'CheckpointMismatchError', 'StateDictReport',
-    'compare_state_dicts', 'is_safetensors', 'read_state_dict'
+    'load_from_safe_local', 'open_checkpoint', 'model_budget',
+    'set_model_budget', 'reset_model_budget', 'current_model_budget',
+    'CheckpointMismatchError', 'StateDictReport', 'compare_state_dicts',
+    'is_safetensors', 'read_state_dict'
 ]

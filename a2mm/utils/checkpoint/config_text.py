@@ -20,7 +20,14 @@ which makes MMEngine read and run other files) is an error naming the line.
 import ast
 from typing import Optional
 
-__all__ = ['ConfigTextError', 'check_config_text', 'gpu_ids_line']
+__all__ = [
+    'MAX_CONFIG_TEXT', 'ConfigTextError', 'check_config_text', 'gpu_ids_line'
+]
+
+#: the longest config text a checkpoint may store (characters); the
+#: ``pretty_text`` of an a2mm config has ~8,000, and parsing one character
+#: can take a few hundred bytes of syntax tree
+MAX_CONFIG_TEXT = 1 << 20
 
 _DATA_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict,
                ast.Load, ast.keyword, ast.USub, ast.UAdd)
@@ -72,11 +79,19 @@ def check_config_text(text: str) -> ast.Module:
     """
     if type(text) is not str:
         raise ConfigTextError(f'a {type(text).__name__}, not config text')
+    if len(text) > MAX_CONFIG_TEXT:
+        raise ConfigTextError(
+            f'{len(text):,} characters, more than the {MAX_CONFIG_TEXT:,} '
+            'a config may have')
     try:
         module = ast.parse(text)
     except SyntaxError as e:
         raise ConfigTextError(f'line {e.lineno}: not Python ({e.msg})') \
             from None
+    except (RecursionError, MemoryError):
+        # CPython's parser gives these for deep nesting (200k unary minus,
+        # attribute or call chains), not for lack of memory
+        raise ConfigTextError('nested too deeply to parse') from None
     for stmt in module.body:
         if not isinstance(stmt, ast.Assign) or not all(
                 isinstance(t, ast.Name) for t in stmt.targets):
@@ -88,7 +103,11 @@ def check_config_text(text: str) -> ast.Module:
                 raise ConfigTextError(
                     f'line {stmt.lineno}: assigns {target.id!r}, which '
                     'MMEngine would act on')
-        _check_value(stmt.value)
+        try:
+            _check_value(stmt.value)
+        except RecursionError:
+            raise ConfigTextError(
+                f'line {stmt.lineno}: nested too deeply') from None
     return module
 
 

@@ -37,15 +37,23 @@ What: :func:`a2mm.compat.apply` (``import a2mm`` calls it;
     cannot set a dtype's internal state (fields, flags), which would turn
     file bytes into object pointers (SIGSEGV).
 
-:func:`load_checkpoint_file` refuses, with :class:`CheckpointLoadError`
-naming the file and why: anything but a non-empty regular file (checked
-with ``stat`` before opening, so ``/dev/zero`` or a pipe is never read),
-every pickle global outside torch's and this allow-list (a ``__reduce__``
-payload, ``eval``), files torch cannot parse (truncated, not a
-checkpoint), a top-level object that is not a dict, and config text in
-``meta`` / ``message_hub`` that is not plain data. ``meta['config']`` is
-then reduced to its ``gpu_ids`` line, the only part ``Runner.resume``
-reads, so MMEngine never executes the stored text.
+:func:`load_checkpoint_file` opens the file once, without blocking
+(:func:`open_checkpoint`), and reads only from what it opened. It refuses,
+with :class:`CheckpointLoadError` naming the file and why: anything but a
+non-empty regular file (judged by ``fstat`` of the open file, so
+``/dev/zero``, a pipe, or a link flipped to a pipe after any check, is
+never read), files that declare more than they hold or than the model's
+budget (:mod:`.declared_sizes`), every pickle global outside torch's and
+this allow-list (a ``__reduce__`` payload, ``eval``), files torch cannot
+parse (truncated, not a checkpoint), a top-level object that is not a
+dict, and config text in ``meta`` / ``message_hub`` that is not plain data
+or names what MMEngine would import (:mod:`.config_text`,
+:mod:`.config_types`). ``meta['config']`` is then reduced to its
+``gpu_ids`` line, the only part ``Runner.resume`` reads, so MMEngine never
+executes the stored text. A ``state_dict`` holding values that cannot be
+weights is a :class:`~.state_dict_report.CheckpointMismatchError`. Only
+these errors are turned into refusals: a caller's own exception (a
+timeout, ``KeyboardInterrupt``) raised during the load goes up unchanged.
 
 Requires torch >= 2.6 (``(object, name)`` entries of the allow-list).
 Remove this module once MMEngine loads with ``weights_only=True`` itself and
@@ -55,17 +63,25 @@ import os
 import os.path as osp
 import pickle
 import stat
-from typing import Any, Callable, Optional, Union
+import weakref
+from contextvars import ContextVar, Token
+from typing import Any, BinaryIO, Callable, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import HistoryBuffer
 
 from .config_text import ConfigTextError, check_config_text, gpu_ids_line
+from .config_types import ConfigTypeError, check_config_types
+from .declared_sizes import (DeclaredSizeError, check_declared_sizes,
+                             model_budget)
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
+from .state_dict_report import (CheckpointMismatchError, StateDictReport,
+                                compare_state_dicts)
 
 __all__ = [
-    'SAFE_GLOBALS', 'CheckpointLoadError', 'load_checkpoint_file',
-    'load_from_safe_local'
+    'SAFE_GLOBALS', 'CheckpointLoadError', 'open_checkpoint',
+    'load_checkpoint_file', 'load_from_safe_local', 'set_model_budget',
+    'reset_model_budget', 'current_model_budget'
 ]
 
 # Methods that HistoryBuffer keeps in ``_statistics_methods`` by default.
@@ -114,24 +130,43 @@ _CONFIG_TEXT_KEYS = (('meta', 'config'), ('meta', 'cfg'),
                      ('message_hub', 'runtime_info', 'cfg'))
 
 
-def _check_file(filename: str) -> None:
-    """Refuse anything but a non-empty regular file, before opening it."""
+def open_checkpoint(filename: str) -> BinaryIO:
+    """Open ``filename`` once and refuse anything but a non-empty regular
+    file, judged by what was opened (``fstat``), so that a path swapped
+    between a check and the open (a link flipped to a FIFO) cannot make the
+    load block: ``O_NONBLOCK`` opens a FIFO without waiting for a writer,
+    and its ``fstat`` says what it is. Links are followed (``latest.pth``
+    -> ``epoch_12.pth`` is common); their target is what counts."""
     try:
-        info = os.stat(filename)  # follows symlinks: their target counts
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise FileNotFoundError(
             f'checkpoint file not found: {filename}') from None
-    if stat.S_ISDIR(info.st_mode):
+    except IsADirectoryError:
         raise CheckpointLoadError(
-            f'{filename} is a directory, not a checkpoint file')
-    if not stat.S_ISREG(info.st_mode):
-        target = osp.realpath(filename)
-        shown = filename if target == filename else f'{filename} (-> {target})'
+            f'{filename} is a directory, not a checkpoint file') from None
+    except OSError as e:
         raise CheckpointLoadError(
-            f'{shown} is not a regular file (a device, pipe or socket): a '
-            'checkpoint is only read from a regular file')
-    if info.st_size == 0:
-        raise CheckpointLoadError(f'{filename} is empty (0 bytes)')
+            f'cannot open checkpoint {filename}: {e.strerror}') from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CheckpointLoadError(
+                f'{filename} is a directory, not a checkpoint file')
+        if not stat.S_ISREG(info.st_mode):
+            target = osp.realpath(filename)
+            shown = filename if target == filename else \
+                f'{filename} (-> {target})'
+            raise CheckpointLoadError(
+                f'{shown} is not a regular file (a device, pipe or socket): '
+                'a checkpoint is only read from a regular file')
+        if info.st_size == 0:
+            raise CheckpointLoadError(f'{filename} is empty (0 bytes)')
+        # a regular file: reads do not block, O_NONBLOCK can stay
+        return os.fdopen(fd, 'rb')
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _torch_reason(error: Exception) -> str:
@@ -163,6 +198,11 @@ def _disarm_config_text(checkpoint: dict, filename: str) -> None:
         where = "']['".join(path)
         try:
             module = check_config_text(value)
+            check_config_types(module)
+        except ConfigTypeError as e:
+            raise CheckpointLoadError(
+                f"refused checkpoint {filename}: its ['{where}'] names what "
+                f'MMEngine would import ({e})') from None
         except ConfigTextError as e:
             raise CheckpointLoadError(
                 f"refused checkpoint {filename}: its ['{where}'] is not "
@@ -176,14 +216,25 @@ def _disarm_config_text(checkpoint: dict, filename: str) -> None:
                 parent['config'] = line
 
 
+#: what torch raises for a file it cannot parse; anything else (a caller's
+#: timeout, KeyboardInterrupt, an I/O error) goes up unchanged
+_PARSE_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError,
+                 TypeError, KeyError, IndexError, AttributeError,
+                 AssertionError, OverflowError)
+
+
 def load_checkpoint_file(filename: Union[str, os.PathLike],
-                         map_location: Any = None) -> dict:
+                         map_location: Any = None,
+                         max_bytes: Optional[int] = None) -> dict:
     """Load a local checkpoint with ``torch.load(weights_only=True)`` and
     :data:`SAFE_GLOBALS`; see the module docstring for what is refused.
 
     Args:
         filename: path of the checkpoint (``~`` is expanded).
         map_location: as for :func:`torch.load`.
+        max_bytes: the most its tensors may declare in all (e.g. what a
+            model's own weights take, with a margin); None: only what the
+            file holds (:mod:`~a2mm.utils.checkpoint.declared_sizes`).
 
     Returns:
         dict: the checkpoint, numpy values as plain numpy objects and
@@ -192,19 +243,28 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
     Raises:
         FileNotFoundError: no such file.
         CheckpointLoadError: the file is refused (message: file and why).
+        CheckpointMismatchError: its ``state_dict`` holds values that
+            cannot be weights (numpy arrays, strings, ``meta`` tensors,
+            keys that are not strings), named with what they hold.
     """
     filename = osp.expanduser(os.fspath(filename))
-    _check_file(filename)
-    try:
-        checkpoint = torch.load(
-            filename, map_location=map_location, weights_only=True)
-    except Exception as e:  # noqa: B902  every failure names the file
-        refused = isinstance(e, pickle.UnpicklingError)
-        raise CheckpointLoadError(
-            f'refused checkpoint {filename}: {_torch_reason(e)}; a2mm loads '
-            'only tensors and plain data, never code' if refused else
-            f'cannot load checkpoint {filename}: {_torch_reason(e)} (a '
-            'truncated or corrupt file, or not a PyTorch checkpoint)') from e
+    with open_checkpoint(filename) as f:
+        try:
+            check_declared_sizes(f, max_bytes)
+        except DeclaredSizeError as e:
+            raise CheckpointLoadError(
+                f'refused checkpoint {filename}: {e}') from None
+        try:
+            checkpoint = torch.load(
+                f, map_location=map_location, weights_only=True)
+        except _PARSE_ERRORS as e:
+            refused = isinstance(e, pickle.UnpicklingError)
+            raise CheckpointLoadError(
+                f'refused checkpoint {filename}: {_torch_reason(e)}; a2mm '
+                'loads only tensors and plain data, never code' if refused
+                else f'cannot load checkpoint {filename}: {_torch_reason(e)} '
+                '(a truncated or corrupt file, or not a PyTorch checkpoint)'
+            ) from e
     if not isinstance(checkpoint, dict):
         raise CheckpointLoadError(
             f'{filename} holds a {type(checkpoint).__name__}, not a '
@@ -215,12 +275,63 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         raise CheckpointLoadError(
             f'refused checkpoint {filename}: nested too deeply') from None
     _disarm_config_text(checkpoint, filename)
+    _check_weights(checkpoint, filename)
     return checkpoint
+
+
+def _check_weights(checkpoint: dict, filename: str) -> None:
+    """Refuse a ``state_dict`` whose values cannot be weights: every
+    loader after this one (MMEngine's ``load_state_dict``, MMAction2's
+    inferencer) would skip them with a warning and leave the model random.
+    A bare state dict (no ``state_dict`` key) is checked against the model
+    by :func:`~.state_dict_report.compare_state_dicts`."""
+    state = checkpoint.get('state_dict')
+    if not isinstance(state, dict):
+        return
+    not_weights = compare_state_dicts({}, state, ()).not_weights
+    if not_weights:
+        report = StateDictReport(not_weights=not_weights)
+        raise CheckpointMismatchError(
+            f'checkpoint {filename} holds values that are not weights; '
+            f'PyTorch would skip them:\n{report.format()}')
+
+
+#: (the model, what its checkpoints may declare) for MMEngine's loads, set
+#: by :func:`set_model_budget`; void once the model is gone
+_MODEL_BUDGET: ContextVar[Optional[Tuple[weakref.ref, int]]] = ContextVar(
+    'a2mm_model_budget', default=None)
+
+
+def set_model_budget(model: torch.nn.Module) -> Token:
+    """Bound what checkpoints loaded through MMEngine (the runner's
+    ``load_from`` / ``--resume``, the backbones' ``pretrained``) may declare
+    to :func:`~.declared_sizes.model_budget` of ``model``, while ``model``
+    lives. :class:`~a2mm.engine.hooks.CheckpointShapeCheckHook` sets it in
+    ``before_run`` and resets it in ``after_run``.
+
+    Returns:
+        Token: for :func:`reset_model_budget`.
+    """
+    return _MODEL_BUDGET.set((weakref.ref(model), model_budget(model)))
+
+
+def reset_model_budget(token: Token) -> None:
+    """Undo :func:`set_model_budget`."""
+    _MODEL_BUDGET.reset(token)
+
+
+def current_model_budget() -> Optional[int]:
+    """The budget of :func:`set_model_budget`, None if none is set or its
+    model is gone."""
+    budget = _MODEL_BUDGET.get()
+    return budget[1] if budget is not None and budget[0]() is not None \
+        else None
 
 
 def load_from_safe_local(filename: str,
                          map_location: Optional[Any] = None) -> dict:
     """MMEngine's loader for local paths (``CheckpointLoader`` logs
-    "Loads checkpoint by safe_local backend"): :func:`load_checkpoint_file`.
-    """
-    return load_checkpoint_file(filename, map_location)
+    "Loads checkpoint by safe_local backend"): :func:`load_checkpoint_file`,
+    within the budget of :func:`set_model_budget` if one is set."""
+    return load_checkpoint_file(filename, map_location,
+                                current_model_budget())

@@ -53,16 +53,30 @@ class StateDictReport:
     new_blocks: List[Tuple[str, bool]] = field(default_factory=list)
     """(module name, starts as identity) of the model's A² blocks that the
     checkpoint lacks entirely; their keys are not in ``missing``"""
+    not_weights: List[Tuple[str, str]] = field(default_factory=list)
+    """(key, what it is) of the checkpoint's entries that cannot be
+    weights: a value that is not a tensor (a numpy array, a string), a
+    tensor on the ``meta`` device (no data), a key that is not a string.
+    PyTorch skips them with a warning; they are always an error here."""
 
     @property
     def ok(self) -> bool:
         """Every checkpoint tensor fits and every model tensor is in it,
         apart from whole new A² blocks."""
-        return not (self.mismatched or self.missing or self.unexpected)
+        return not (self.mismatched or self.missing or self.unexpected
+                    or self.not_weights)
 
     def format(self, limit: int = 20) -> str:
         """A readable table, at most ``limit`` rows per section."""
         lines = []
+        if self.not_weights:
+            lines.append(f'{len(self.not_weights)} checkpoint value(s) that '
+                         'are not weights (key: what was found):')
+            lines += [f'  {key}: {what}'
+                      for key, what in self.not_weights[:limit]]
+            if len(self.not_weights) > limit:
+                lines.append(f'  ... and {len(self.not_weights) - limit} '
+                             'more')
         for identity, label in ((True, 'initialised as identity'),
                                 (False, 'zero_init=False: random, NOT '
                                  'identity')):
@@ -96,6 +110,19 @@ class StateDictReport:
         return '\n'.join(lines) if lines else 'state dicts match'
 
 
+def _not_a_weight(value: object, own: object) -> Optional[str]:
+    """What ``value`` is if it cannot be a weight (``own``: the model's
+    entry of that key, a non-tensor for a module's extra state), else
+    None."""
+    if isinstance(value, torch.Tensor):
+        return 'a tensor on the meta device (no data)' \
+            if value.device.type == 'meta' else None
+    if own is not None and not isinstance(own, torch.Tensor):
+        return None  # get_extra_state(): any object the module reads
+    kind = type(value)
+    return f'{kind.__module__}.{kind.__qualname__}'.replace('builtins.', '')
+
+
 def compare_state_dicts(
         expected: Mapping[str, torch.Tensor],
         got: Mapping[str, torch.Tensor],
@@ -118,18 +145,31 @@ def compare_state_dicts(
             ``new_blocks`` instead of ``missing``.
 
     Returns:
-        StateDictReport: the differences, keys in model order.
+        StateDictReport: the differences, keys in model order; entries
+        that cannot be weights are in ``not_weights`` only.
     """
+    report = StateDictReport()
     revised: Dict[str, torch.Tensor] = {}
     for key, value in got.items():
+        if type(key) is not str:
+            report.not_weights.append(
+                (repr(key)[:80], f'a key of type {type(key).__name__}, not a '
+                 'string'))
+            continue
         for pattern, repl in revise_keys:
             key = re.sub(pattern, repl, key)
+        what = _not_a_weight(value, expected.get(key))
+        if what is not None:
+            report.not_weights.append((key, what))
+            continue
         revised[key] = value
-    report = StateDictReport()
+    not_weights = {key for key, _ in report.not_weights}
     for key, tensor in expected.items():
+        if key in not_weights:
+            continue
         if key not in revised:
             report.missing.append(key)
-        elif hasattr(revised[key], 'shape') and \
+        elif isinstance(tensor, torch.Tensor) and \
                 tuple(revised[key].shape) != tuple(tensor.shape):
             report.mismatched.append(
                 (key, tuple(tensor.shape), tuple(revised[key].shape)))

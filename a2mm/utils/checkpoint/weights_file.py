@@ -9,12 +9,18 @@ a JSON header), whatever its name, and read with safetensors' own loader
 ``CheckpointLoader`` (``torch.load`` under ``weights_only=True`` with the
 allow-list of :mod:`a2mm.utils.checkpoint.loader`), so no file runs code.
 """
+import os
 import os.path as osp
 import struct
-from typing import Dict, Mapping
+from typing import BinaryIO, Dict, Mapping, Optional
 
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .declared_sizes import DeclaredSizeError, refuse_holes
+from .loader import (CheckpointLoadError, current_model_budget,
+                     load_checkpoint_file, open_checkpoint)
+from .state_dict_report import CheckpointMismatchError, compare_state_dicts
 
 __all__ = ['is_safetensors', 'read_state_dict']
 
@@ -23,45 +29,91 @@ __all__ = ['is_safetensors', 'read_state_dict']
 WRAPPER_KEYS = ('state_dict', 'model')
 
 
-def is_safetensors(path: str) -> bool:
-    """Whether ``path`` is a local safetensors file (by content)."""
-    if not osp.isfile(path):
-        return False
-    with open(path, 'rb') as f:
-        head = f.read(9)
+def _safetensors_head(f: BinaryIO) -> bool:
+    """Whether the open file ``f`` starts as a safetensors file does (an
+    8-byte header length that fits the file, then ``{``)."""
+    head = f.read(9)
+    f.seek(0)
     if len(head) < 9:
         return False
     header_len = struct.unpack('<Q', head[:8])[0]
-    return head[8:9] == b'{' and 0 < header_len <= osp.getsize(path) - 8
+    size = os.fstat(f.fileno()).st_size
+    return head[8:9] == b'{' and 0 < header_len <= size - 8
 
 
-def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
+def is_safetensors(path: str) -> bool:
+    """Whether ``path`` is a local safetensors file (by content; opened
+    once, without blocking: a pipe or a device is not one)."""
+    if '://' in path:
+        return False
+    try:
+        with open_checkpoint(path) as f:
+            return _safetensors_head(f)
+    except (FileNotFoundError, CheckpointLoadError):
+        return False
+
+
+def _read_safetensors(f: BinaryIO, path: str,
+                      max_bytes: Optional[int]) -> Dict[str, torch.Tensor]:
+    """The tensors of the safetensors file opened as ``f``: read from
+    what was opened (``/proc/self/fd``, so a path swapped since cannot be
+    read instead), within ``max_bytes``."""
+    from safetensors.torch import load, load_file
+    try:
+        size = refuse_holes(f)
+    except DeclaredSizeError as error:
+        raise CheckpointLoadError(
+            f'refused weights file {path}: {error}') from None
+    if max_bytes is not None and size > max_bytes:
+        raise CheckpointLoadError(
+            f'refused weights file {path}: {size:,} bytes, more than the '
+            f'{max_bytes:,} allowed for this model')
+    opened = f'/proc/self/fd/{f.fileno()}'
+    try:
+        if osp.exists(opened):
+            return load_file(opened, device='cpu')
+        return load(f.read())
+    except Exception as error:  # SafetensorError: broken header or data
+        raise ValueError(f'{path}: broken safetensors file: '
+                         f'{error}') from error
+
+
+def read_state_dict(
+        path: str,
+        max_bytes: Optional[int] = None) -> Dict[str, torch.Tensor]:
     """The tensors of a weights file, on the CPU, unwrapped from
     ``{'state_dict': ...}`` or ``{'model': ...}``.
 
     Args:
         path: a local file, or any URI MMEngine's ``CheckpointLoader``
             reads (PyTorch checkpoints only).
+        max_bytes: the most a local file may declare (see
+            :func:`~.declared_sizes.model_budget`); None: what it holds.
 
     Raises:
         FileNotFoundError: a local path that does not exist.
         ValueError: the file is neither a PyTorch checkpoint nor a
             safetensors file, or holds no state dict (names the file).
+        CheckpointMismatchError: a value is not a tensor with data (a
+            numpy array, a string, a ``meta`` tensor) or a key is not a
+            string (names the file, the keys and what they hold).
     """
+    local = '://' not in path
     # only a path that names nothing; a directory, a device or a link to one
     # goes on to the safe loader, whose error says what it is
-    if '://' not in path and not osp.lexists(path):
+    if local and not osp.lexists(path):
         raise FileNotFoundError(f'weights file not found: {path}')
-    if is_safetensors(path):
-        from safetensors.torch import load_file
-        try:
-            return load_file(path, device='cpu')
-        except Exception as error:  # SafetensorError: broken header or data
-            raise ValueError(f'{path}: broken safetensors file: '
-                             f'{error}') from error
+    if max_bytes is None:
+        max_bytes = current_model_budget()
+    if local:
+        with open_checkpoint(path) as f:
+            if _safetensors_head(f):
+                return _read_safetensors(f, path, max_bytes)
     try:
-        checkpoint = CheckpointLoader.load_checkpoint(path,
-                                                      map_location='cpu')
+        checkpoint = load_checkpoint_file(path, 'cpu', max_bytes) if local \
+            else CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    except CheckpointMismatchError:
+        raise  # the table of keys and what they hold
     except Exception as error:  # UnpicklingError, RuntimeError, EOFError...
         first_line = (str(error).splitlines() or [''])[0][:300]
         raise ValueError(
@@ -75,8 +127,13 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     if not isinstance(checkpoint, Mapping):
         raise ValueError(f'{path}: holds a {type(checkpoint).__name__}, not '
                          'a state dict')
-    state = {k: v for k, v in checkpoint.items()
-             if isinstance(v, torch.Tensor)}
+    not_weights = compare_state_dicts({}, checkpoint, ()).not_weights
+    if not_weights:
+        raise CheckpointMismatchError(
+            f'{path}: holds values that are not weights; PyTorch would skip '
+            'them:\n' + '\n'.join(f'  {key}: {what}'
+                                   for key, what in not_weights[:20]))
+    state = dict(checkpoint)
     if not state:
         raise ValueError(f'{path}: no tensors in it (keys: '
                          f'{sorted(checkpoint)[:10]})')

@@ -264,3 +264,188 @@ def test_pretty_text_of_a_real_config_is_plain_data():
     # the same text with one line of code appended is refused
     with pytest.raises(ConfigTextError, match='line'):
         check_config_text(text + "\nx = __import__('os').getcwd()\n")
+
+
+def test_config_types_of_a_real_config_are_registered():
+    """The stored config of an a2mm checkpoint names only registered types
+    and custom_imports=['a2mm'] (imported): it still loads."""
+    from mmengine.config import Config
+
+    from a2mm.utils.checkpoint.config_text import check_config_text
+    from a2mm.utils.checkpoint.config_types import check_config_types
+    from tests.helpers.configs import CONFIG
+    text = Config.fromfile(CONFIG).pretty_text
+    assert 'custom_imports' in text
+    check_config_types(check_config_text(text))
+
+
+@pytest.mark.parametrize('text,why', [
+    ("model = dict(type='subprocess.run', args='touch x', shell=True)",
+     "type='subprocess.run' is not a registered name"),
+    ("model = dict(type='Recognizer3D', backbone=[dict(a=(dict("
+     "type='os.system'), ))])", "type='os.system'"),
+    ("model = {'type': 'builtins.eval'}", "type='builtins.eval'"),
+    ("model = dict(type='antigravity')", "type='antigravity'"),
+    ("model = dict(type='mmaction.os.system')", "'mmaction.os.system'"),
+    ("optim_wrapper = dict(constructor='os.system')", "constructor="),
+    ("test_dataloader = dict(collate_fn='os.system')", 'collate_fn='),
+    ("custom_imports = dict(imports=['antigravity'])",
+     "custom_imports names ['antigravity']"),
+    ("x = dict(y=[dict(custom_imports=['this'])])",
+     "custom_imports names ['this']"),
+    ("default_scope = 'antigravity'", "default_scope='antigravity'"),
+    ("model = dict(type='Recognizer3D', _scope_='evil')", "_scope_='evil'"),
+])
+def test_stored_config_may_name_only_registered_types(tmp_path, text, why):
+    """MMEngine resolves an unregistered type name by importing it, and
+    MMAction2's inferencer builds the model of the stored config."""
+    path = str(tmp_path / 'cfg.pth')
+    for where in ({'meta': {'cfg': text}},
+                  {'message_hub': {'runtime_info': {'cfg': text}}}):
+        torch.save(dict(state_dict={'w': torch.zeros(1)}, **where), path)
+        with pytest.raises(CheckpointLoadError,
+                           match='cfg.pth.*names what MMEngine would '
+                           'import') as info:
+            load_checkpoint_file(path)
+        assert why in str(info.value)
+
+
+def test_inferencer_does_not_build_a_stored_dotted_type(tmp_path):
+    """MMAction2's ActionRecogInferencer(model=None, weights=...) builds
+    the checkpoint's stored config (mmengine BaseInferencer._init_model):
+    with a2mm imported the checkpoint is refused and nothing runs."""
+    from mmaction.apis.inferencers import ActionRecogInferencer
+    marker = tmp_path / 'ran'
+    text = (f"model = dict(type='subprocess.run', args='touch {marker}', "
+            'shell=True)\n')
+    for where in ({'meta': {'cfg': text}},
+                  {'message_hub': {'runtime_info': {'cfg': text}}}):
+        path = str(tmp_path / 'evil.pth')
+        torch.save(dict(state_dict={'w': torch.zeros(1)}, **where), path)
+        with pytest.raises(CheckpointLoadError, match='evil.pth'):
+            ActionRecogInferencer(model=None, weights=path)
+        assert not marker.exists()
+
+
+@pytest.mark.parametrize('text', [
+    'x = ' + '-' * 200_000 + '1',
+    'x = ' + 'not ' * 200_000 + '1',
+    'x = a' + '.b' * 200_000,
+    'x = ' + '+'.join(['1'] * 200_000),
+    'x = [' + ','.join(['1'] * 600_000) + ']',
+])
+def test_deeply_nested_config_text_is_a_named_error(tmp_path, text):
+    """CPython's parser raises RecursionError or a bare MemoryError for
+    these; the loader names the checkpoint and the key."""
+    path = str(tmp_path / 'deep.pth')
+    torch.save({'message_hub': {'runtime_info': {'cfg': text}}}, path)
+    with pytest.raises(CheckpointLoadError,
+                       match=r"deep.pth: its \['message_hub'\]\['runtime_info"
+                       r"'\]\['cfg'\] is not plain config data \((nested too "
+                       r'deeply|.*characters, more than)'):
+        load_checkpoint_file(path)
+
+
+class _Deadline(Exception):
+    """A caller's own exception (e.g. raised by its timeout handler)."""
+
+
+@pytest.mark.parametrize('error', [_Deadline, TimeoutError,
+                                   KeyboardInterrupt])
+def test_a_callers_exception_is_not_turned_into_a_load_error(
+        tmp_path, monkeypatch, error):
+    path = str(tmp_path / 'ok.pth')
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, path)
+
+    def interrupted(*args, **kwargs):
+        raise error('from the caller')
+
+    monkeypatch.setattr(torch, 'load', interrupted)
+    with pytest.raises(error, match='from the caller'):
+        load_checkpoint_file(path)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    path = str(tmp_path / 'pipe.pth')
+    os.mkfifo(path)
+    with pytest.raises(CheckpointLoadError,
+                       match='pipe.pth is not a regular file'):
+        load_checkpoint_file(path)
+
+
+_SWAP_RACE = '''
+import os, sys, threading, time, torch
+import a2mm
+from a2mm.utils.checkpoint import CheckpointLoadError, load_checkpoint_file
+root = sys.argv[1]
+good, fifo, link = (os.path.join(root, n) for n in ('good.pth', 'fifo',
+                                                     'model.pth'))
+torch.save({'state_dict': {'w': torch.zeros(3)}}, good)
+os.mkfifo(fifo)
+os.symlink(good, link)
+stop = threading.Event()
+
+def flip():
+    for i in range(10 ** 9):
+        if stop.is_set():
+            return
+        os.symlink(fifo if i % 2 else good, link + '.tmp')
+        os.replace(link + '.tmp', link)
+
+threading.Thread(target=flip, daemon=True).start()
+time.sleep(0.1)
+outcomes = {'loaded': 0, 'refused': 0}
+for _ in range(300):
+    try:
+        assert load_checkpoint_file(link)['state_dict']['w'].shape == (3, )
+        outcomes['loaded'] += 1
+    except CheckpointLoadError as e:
+        assert 'model.pth (-> ' in str(e) and 'not a regular file' in str(e)
+        outcomes['refused'] += 1
+stop.set()
+print(outcomes)
+'''
+
+
+def test_a_link_flipped_to_a_fifo_during_loads_never_hangs(tmp_path):
+    """The link flips between a checkpoint and a FIFO while it is loaded
+    300 times: each load gets the checkpoint or a refusal naming the
+    FIFO; none waits for a writer (a stat-then-open loader hung in 10 of
+    37 tries)."""
+    proc = subprocess.run([sys.executable, '-c', _SWAP_RACE, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outcomes = eval(proc.stdout.strip().splitlines()[-1])
+    assert outcomes['loaded'] + outcomes['refused'] == 300
+
+
+@pytest.mark.parametrize('kind,shown', [
+    ('numpy', 'w: numpy.ndarray'),
+    ('meta', 'w: a tensor on the meta device (no data)'),
+    ('string', 'w: str'),
+    ('int_key', '7: a key of type int, not a string'),
+])
+def test_a_state_dict_of_values_that_are_not_weights_is_refused(
+        tmp_path, kind, shown):
+    """Every loader after this one (MMEngine's load_state_dict, MMAction2's
+    inferencer, the runner) would skip them with a warning."""
+    from a2mm.utils.checkpoint import CheckpointMismatchError
+    state = {'w': torch.ones(2), 'b': torch.zeros(1)}
+    if kind == 'numpy':
+        state['w'] = state['w'].numpy()
+    elif kind == 'meta':
+        state['w'] = state['w'].to('meta')
+    elif kind == 'string':
+        state['w'] = 'weights'
+    else:
+        state[7] = torch.zeros(1)
+    path = str(tmp_path / 'bad.pth')
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    with pytest.raises(CheckpointMismatchError,
+                       match='bad.pth holds values that are not '
+                       'weights') as info:
+        load_checkpoint_file(path)
+    assert shown in str(info.value)
+    # and through MMEngine's load_checkpoint (init_recognizer's path)
+    with pytest.raises(CheckpointMismatchError, match='bad.pth'):
+        load_checkpoint(nn.Linear(2, 1), path)
