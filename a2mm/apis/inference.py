@@ -19,16 +19,15 @@ from mmengine.config import Config
 from a2mm.datasets.annotation import load_label_map
 from a2mm.datasets.video_files import VIDEO_EXTENSIONS, is_video_file
 from a2mm.utils.checkpoint import (is_safetensors, load_checkpoint_file,
-                                   load_weights, model_budget,
-                                   read_state_dict)
+                                   load_weights, model_budget, read_state_dict)
 
 if TYPE_CHECKING:
     from .onnx_inference import OnnxRecognizer
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'Prediction', 'load_config', 'init_model',
-    'load_label_map', 'collect_videos', 'predict_topk',
-    'class_scores', 'class_label'
+    'load_label_map', 'collect_videos', 'predict_topk', 'class_scores',
+    'class_label'
 ]
 
 

@@ -47,7 +47,9 @@ __all__ = ['POLICIES', 'check_fit', 'load_weights']
 #: what to do with a checkpoint that does not fit (the module's table)
 POLICIES = ('error', 'error-if-none-fit', 'warn')
 
-_A2MM = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: a2mm's folder, for the frames a UserWarning skips
+_A2MM = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '')
 
 
 def new_block_names(model: nn.Module) -> Dict[str, bool]:

@@ -35,7 +35,8 @@ def _model() -> nn.Module:
 def _checkpoint(kind: str) -> dict:
     """A state dict for ``_model()`` of the given kind, values set to 7 so
     that a copied weight is told from the model's own."""
-    state = {k: torch.full_like(v, 7) for k, v in _model().state_dict().items()}
+    state = {k: torch.full_like(v, 7)
+             for k, v in _model().state_dict().items()}
     if kind == 'new_blocks':  # a plain model: no A² block
         state = {k: v for k, v in state.items() if not k.startswith('2.')}
     elif kind == 'some':  # another classifier width
