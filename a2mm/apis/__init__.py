@@ -37,7 +37,7 @@ _MODULES: Dict[str, List[str]] = {
     'onnx_inference': ['OnnxRecognizer'],
     'inference': [
         'VIDEO_EXTENSIONS', 'Prediction', 'collect_videos', 'init_model',
-        'load_weights', 'load_label_map', 'predict_topk'
+        'load_label_map', 'predict_topk'
     ],
     'label_video': ['draw_text', 'read_frames', 'write_labelled_video'],
 }

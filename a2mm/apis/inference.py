@@ -7,8 +7,6 @@ a CPU default, label maps, top-k lists, collecting the videos of a folder or
 a list file) and nothing else.
 """
 import os.path as osp
-import re
-import warnings
 from pathlib import Path
 from typing import (TYPE_CHECKING, Any, List, NamedTuple, Optional, Sequence,
                     Union)
@@ -17,23 +15,19 @@ import torch
 import torch.nn as nn
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 
 from a2mm.datasets.annotation import load_label_map
 from a2mm.datasets.video_files import VIDEO_EXTENSIONS, is_video_file
-from a2mm.models.backbones.a2_stages import a2_block_names
-from a2mm.utils.checkpoint import (CheckpointMismatchError, StateDictReport,
-                                   compare_state_dicts, is_safetensors,
-                                   load_checkpoint_file, model_budget,
-                                   read_state_dict)
+from a2mm.utils.checkpoint import (is_safetensors, load_checkpoint_file,
+                                   load_weights, model_budget, read_state_dict)
 
 if TYPE_CHECKING:
     from .onnx_inference import OnnxRecognizer
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'Prediction', 'load_config', 'init_model',
-    'load_weights', 'load_label_map', 'collect_videos', 'predict_topk',
-    'class_scores', 'class_label'
+    'load_label_map', 'collect_videos', 'predict_topk', 'class_scores',
+    'class_label'
 ]
 
 
@@ -56,10 +50,11 @@ def init_model(config: Union[str, Path, Config],
     :func:`a2mm.utils.checkpoint.load_checkpoint_file` within
     :func:`~a2mm.utils.checkpoint.model_budget` of that model (a file that
     declares more is refused before it is read) and compared with the
-    model (:func:`load_weights`): one that fits none of the
-    model's weights is refused, a partial fit is loaded with a warning
-    that lists the missing, unexpected and wrong-shape keys. A² blocks that
-    a plain I3D checkpoint lacks are reported as new blocks, initialised as
+    model by :func:`~a2mm.utils.checkpoint.load_weights` with the policy
+    ``'error-if-none-fit'``: one that fits none of the model's weights is
+    refused, a partial fit is loaded with a ``UserWarning`` that lists the
+    missing, unexpected and wrong-shape keys. A² blocks that a plain I3D
+    checkpoint lacks are reported (INFO) as new blocks, initialised as
     identity: the model then gives the plain model's scores.
 
     Args:
@@ -90,7 +85,8 @@ def init_model(config: Union[str, Path, Config],
         else:
             state_dict = load_checkpoint_file(checkpoint, 'cpu', budget)
             state_dict = state_dict.get('state_dict', state_dict)
-        load_weights(model, state_dict, str(checkpoint))
+        load_weights(model, state_dict, source=str(checkpoint),
+                     policy='error-if-none-fit')
     return model
 
 
@@ -110,69 +106,6 @@ def load_config(config: Union[str, Path, Config],
     if cfg_options:
         config.merge_from_dict(cfg_options)
     return config
-
-
-def load_weights(model: nn.Module, state_dict: dict,
-                 source: str) -> StateDictReport:
-    """Copy the weights of ``state_dict`` that fit ``model`` into it.
-
-    MMEngine's ``load_checkpoint`` loads non-strictly and only logs what
-    did not fit, so a checkpoint of another model leaves every weight
-    random and inference goes on. Here:
-
-    * no weight fits (every key of the model is missing or has another
-      shape), or a value is not a weight (a numpy array, a string, a
-      ``meta`` tensor, a key that is not a string):
-      :class:`CheckpointMismatchError` with the table;
-    * some fit: they are loaded, and a ``UserWarning`` gives the table of
-      the missing, unexpected and wrong-shape keys;
-    * all fit: loaded silently. A² blocks that the checkpoint lacks
-      entirely (a plain I3D checkpoint in an A² model) are not a mismatch:
-      they keep their initialisation and are logged as new blocks.
-
-    Args:
-        model: the recognizer.
-        state_dict: the checkpoint's ``state_dict`` (a ``module.`` prefix
-            of a DDP model is stripped, as MMEngine does).
-        source: the checkpoint's name for the messages.
-
-    Returns:
-        StateDictReport: what did not fit.
-    """
-    if not isinstance(state_dict, dict):
-        raise CheckpointMismatchError(
-            f'checkpoint {source} has no weights: its state_dict is a '
-            f'{type(state_dict).__name__}, not a dict of tensors')
-    own = model.state_dict()
-    report = compare_state_dicts(own, state_dict,
-                                 new_blocks=a2_block_names(model))
-    if report.not_weights:
-        raise CheckpointMismatchError(
-            f'checkpoint {source} holds values that are not weights; '
-            f'PyTorch would skip them:\n{report.format()}')
-    mismatched = {key for key, _, _ in report.mismatched}
-    loadable = {}
-    for key, value in state_dict.items():
-        key = re.sub(r'^module\.', '', key)
-        if key in own and key not in mismatched:
-            loadable[key] = value
-    fitting = len(loadable)
-    if own and fitting == 0:
-        raise CheckpointMismatchError(
-            f'checkpoint {source} has no weights for this model '
-            f'({type(model).__name__}, {len(own)} tensors); is it the '
-            f'checkpoint of this config?\n{report.format()}')
-    model.load_state_dict(loadable, strict=False)
-    if report.ok and report.new_blocks:
-        MMLogger.get_current_instance().info(
-            f'loaded {fitting} of {len(own)} tensors of '
-            f'{type(model).__name__} from {source}; {report.format()}')
-    elif not report.ok:
-        warnings.warn(
-            f'checkpoint {source} fits {fitting} of the {len(own)} tensors of '
-            f'{type(model).__name__}; the others keep their initial '
-            f'values:\n{report.format()}', UserWarning, stacklevel=3)
-    return report
 
 
 def collect_videos(source: Union[str, Path]) -> List[str]:

@@ -3,27 +3,24 @@ weights are copied: :class:`CheckpointShapeCheckHook`.
 
 MMEngine's runner loads with ``strict=False``, so a weight of the wrong
 shape is silently left out (:mod:`a2mm.utils.checkpoint.state_dict_report`
-says why that matters). This hook compares the checkpoint with the model
-(:func:`~a2mm.utils.checkpoint.compare_state_dicts`) and raises
-:class:`~a2mm.utils.checkpoint.CheckpointMismatchError` with the table when
-resuming or testing. When *fine-tuning* from
-``load_from`` (a Kinetics model on UCF-101: the classifier differs on
-purpose) it logs the table as a warning instead, unless
-``on_mismatch='error'``. A² blocks the checkpoint lacks entirely are listed
-as new blocks, not as a mismatch. Values that cannot be weights (numpy
-arrays, strings, tensors on the ``meta`` device, keys that are not strings),
-which PyTorch would skip with a warning, are an error in every mode.
+says why that matters). This hook applies
+:func:`~a2mm.utils.checkpoint.check_fit`, the policy every a2mm weight load
+follows: when resuming or testing, policy ``'error'`` (a
+:class:`~a2mm.utils.checkpoint.CheckpointMismatchError` with the table);
+when *fine-tuning* from ``load_from`` (a Kinetics model on UCF-101: the
+classifier differs on purpose), ``'warn'``, unless ``on_mismatch='error'``.
+A² blocks the checkpoint lacks entirely are listed as new blocks, not as a
+mismatch. Values that cannot be weights (numpy arrays, strings, tensors on
+the ``meta`` device, keys that are not strings), which PyTorch would skip
+with a warning, are an error in every mode.
 """
-from typing import Mapping
-
-from mmaction.registry import HOOKS, MODELS
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from a2mm.utils.checkpoint.loader import (reset_model_budget,
                                           set_model_budget)
-from a2mm.utils.checkpoint.state_dict_report import (CheckpointMismatchError,
-                                                     compare_state_dicts)
+from a2mm.utils.checkpoint.weights_fit import check_fit
 
 __all__ = ['CheckpointShapeCheckHook']
 
@@ -33,10 +30,11 @@ class CheckpointShapeCheckHook(Hook):
     """Check every checkpoint the runner loads against the model first.
 
     Args:
-        on_mismatch (str): ``'auto'`` (default): raise when resuming or
-            testing, warn when training starts from ``load_from``
-            (fine-tuning); ``'error'``: always raise; ``'warn'``: always
-            only log.
+        on_mismatch (str): the policy of
+            :func:`~a2mm.utils.checkpoint.check_fit`, ``'error'`` (raise) or
+            ``'warn'`` (log); ``'auto'`` (default): ``'error'`` when
+            resuming or testing, ``'warn'`` when training starts from
+            ``load_from`` (fine-tuning).
         check_missing (bool): also treat missing/unexpected keys as a
             mismatch (not only shapes). Defaults to True.
     """
@@ -68,47 +66,20 @@ class CheckpointShapeCheckHook(Hook):
             self._budget = None
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('state_dict', checkpoint)
-        source = runner._load_from or 'the latest checkpoint'
-        if not isinstance(state, Mapping):
-            raise CheckpointMismatchError(
-                f'the checkpoint {source} has no weights: its state_dict is '
-                f'a {type(state).__name__}, not a dict of tensors')
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        # the block class through the registry: engine imports nothing of
-        # a2mm.models (docs/architecture.md)
-        a2_block = MODELS.get('A2Block')
-        new_blocks = {name: m.zero_init for name, m in model.named_modules()
-                      if isinstance(m, a2_block)}
-        report = compare_state_dicts(model.state_dict(), state,
-                                     new_blocks=new_blocks)
-        if not self.check_missing:
-            report.missing, report.unexpected = [], []
         training = not isinstance(runner._train_loop, (dict, type(None)))
         fine_tuning = training and not runner._resume
         what = ('resuming' if runner._resume else
-                'fine-tuning from' if fine_tuning else 'testing')
-        if report.not_weights:  # never loadable: an error in every mode
-            raise CheckpointMismatchError(
-                f'the checkpoint ({what} {source}) holds values that are not '
-                f'weights; PyTorch would skip them and the model would keep '
-                f'its initial values:\n{report.format()}')
-        if report.ok:
-            if report.new_blocks:
-                log = runner.logger.info if fine_tuning else \
-                    runner.logger.warning
-                log(f'the checkpoint ({what} {source}) fits the model; '
-                    f'{report.format()}\n(MMEngine then lists their '
-                    'tensors as "missing keys in source state_dict")')
-            return
-        message = (f'the checkpoint ({what} {source}) does not fit the '
-                   f'model:\n{report.format()}')
-        if self.on_mismatch == 'warn' or (self.on_mismatch == 'auto'
-                                          and fine_tuning):
-            runner.logger.warning(
-                message + '\nthese weights keep their initial values')
-            return
-        raise CheckpointMismatchError(
-            message + '\n(is it the checkpoint of this config? check '
-            'num_classes, in_channels and the A² positions)')
+                'fine-tuning' if fine_tuning else 'testing')
+        policy = self.on_mismatch
+        if policy == 'auto':
+            policy = 'warn' if fine_tuning else 'error'
+        source = f'{runner._load_from} ({what})' if runner._load_from \
+            else f'(the latest of the work dir, {what})'
+        check_fit(
+            model, checkpoint.get('state_dict', checkpoint), source=source,
+            policy=policy, check_missing=self.check_missing,
+            logger=runner.logger,
+            note='\n(MMEngine loads it next: it lists the tensors it does not '
+            'load as "missing keys in source state_dict")')

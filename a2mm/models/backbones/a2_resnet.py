@@ -10,8 +10,8 @@ from mmaction.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmengine.logging import MMLogger
 
 from a2mm.registry import register_model
+from a2mm.utils.checkpoint import STRIP_BACKBONE, load_weights
 from .a2_stages import A2ResidualMixin, A2StagesMixin, a2_arch_settings
-from .checkpoint_report import load_checkpoint_with_report
 
 __all__ = ['A2ResNet', 'A2BasicBlock', 'A2Bottleneck']
 
@@ -49,8 +49,8 @@ class A2ResNet(A2StagesMixin, ResNet):
     torchvision-format checkpoint with ``torchvision_pretrain=True``), then
     the A² blocks are zeroed again to identity. With
     ``torchvision_pretrain=False``, ``pretrained`` is a checkpoint of this
-    model (or of its recognizer), loaded non-strictly with a report of what
-    did not match.
+    model (or of its recognizer): what fits is loaded by
+    :func:`~a2mm.utils.checkpoint.load_weights` with policy ``'warn'``.
     """
 
     arch_settings = a2_arch_settings(ResNet.arch_settings, {
@@ -62,7 +62,8 @@ class A2ResNet(A2StagesMixin, ResNet):
         """Initialise as ``ResNet``, keeping A² blocks at identity unless a
         checkpoint of this model provides their weights."""
         if isinstance(self.pretrained, str) and not self.torchvision_pretrain:
-            load_checkpoint_with_report(self, self.pretrained,
-                                        MMLogger.get_current_instance())
+            load_weights(self, self.pretrained, policy='warn',
+                         revise_keys=STRIP_BACKBONE,
+                         logger=MMLogger.get_current_instance())
             return
         super().init_weights()  # then the A² blocks back to identity

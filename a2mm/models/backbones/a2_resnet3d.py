@@ -13,8 +13,8 @@ from mmaction.models.backbones.resnet3d import (BasicBlock3d, Bottleneck3d,
 from mmengine.logging import MMLogger
 
 from a2mm.registry import register_model
+from a2mm.utils.checkpoint import STRIP_BACKBONE, load_weights
 from .a2_stages import A2ResidualMixin, A2StagesMixin, a2_arch_settings
-from .checkpoint_report import load_checkpoint_with_report
 from .inflate2d import inflate_2d_weights
 
 __all__ = ['A2ResNet3d', 'A2BasicBlock3d', 'A2Bottleneck3d']
@@ -63,8 +63,9 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
       ``ValueError`` naming them; the A² blocks are not in it and stay
       identity.
     * ``pretrained`` a 3D checkpoint (``pretrained2d=False``), e.g. of an
-      ``A2ResNet3d`` or of its recognizer: loaded non-strictly with a report
-      of missing, unexpected and wrong-shape keys grouped by module; A²
+      ``A2ResNet3d`` or of its recognizer: what fits is loaded by
+      :func:`~a2mm.utils.checkpoint.load_weights` with policy ``'warn'``
+      (a warning lists the missing, unexpected and wrong-shape keys); A²
       blocks missing from it stay identity.
     """
 
@@ -80,7 +81,8 @@ class A2ResNet3d(A2StagesMixin, ResNet3d):
             self.pretrained = pretrained
         if isinstance(self.pretrained, str) and not self.pretrained2d:
             logger = MMLogger.get_current_instance()
-            load_checkpoint_with_report(self, self.pretrained, logger)
+            load_weights(self, self.pretrained, policy='warn',
+                         revise_keys=STRIP_BACKBONE, logger=logger)
             return
         super().init_weights()  # then the A² blocks back to identity
 

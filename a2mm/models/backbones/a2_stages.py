@@ -31,8 +31,7 @@ from a2mm.models.blocks import A2Block
 
 __all__ = [
     'A2_PLACEMENTS', 'A2ResidualMixin', 'A2StagesMixin', 'A2ZeroInitMixin',
-    'A2Flags',
-    'expand_a2_flags', 'add_a2_blocks', 'a2_blocks_of', 'a2_block_names',
+    'A2Flags', 'expand_a2_flags', 'add_a2_blocks', 'a2_blocks_of',
     'a2_arch_settings'
 ]
 
@@ -139,15 +138,6 @@ def add_a2_blocks(res_layers: Sequence[nn.Sequential],
 def a2_blocks_of(module: nn.Module) -> List[A2Block]:
     """All :class:`A2Block` modules inside ``module``, in definition order."""
     return [m for m in module.modules() if isinstance(m, A2Block)]
-
-
-def a2_block_names(module: nn.Module) -> Dict[str, bool]:
-    """Name of each :class:`A2Block` inside ``module`` -> whether it starts
-    as identity (``zero_init``), e.g. ``{'backbone.layer2.1.a2_block':
-    True}``; for :func:`a2mm.utils.checkpoint.compare_state_dicts`.
-    """
-    return {name: m.zero_init for name, m in module.named_modules()
-            if isinstance(m, A2Block)}
 
 
 def a2_arch_settings(arch_settings: Dict[int, Tuple[type, Tuple[int, ...]]],

@@ -31,13 +31,11 @@ from mmaction.models.backbones.resnet3d import ResNet3d
 from mmcv.cnn import ConvModule
 from mmengine.logging import MMLogger
 
-from a2mm.utils.checkpoint import read_state_dict
+from a2mm.utils.checkpoint import (STRIP_BACKBONE, read_state_dict,
+                                   revise_keys_of)
 
 __all__ = ['resnet2d_names', 'check_2d_state_dict', 'inflate_2d_weights']
 
-#: Prefixes stripped from 2D checkpoint keys: DataParallel's ``module.``,
-#: the ``backbone.`` of MMPretrain classifiers.
-REVISE_KEYS = ((r'^module\.', ''), (r'^backbone\.', ''))
 #: The ResNet modules of a ResNet3d that a 2D ResNet has (not A² / NL ones).
 _RESNET_MODULE = re.compile(r'^(conv1|layer\d+\.\d+\.(conv\d+|downsample))$')
 _BN_TENSORS = ('weight', 'bias', 'running_mean', 'running_var')
@@ -143,11 +141,8 @@ def inflate_2d_weights(model: ResNet3d, filename: str,
     Raises:
         ValueError: see :func:`check_2d_state_dict`.
     """
-    state = {}
-    for key, value in read_state_dict(filename).items():
-        for pattern, repl in REVISE_KEYS:
-            key = re.sub(pattern, repl, key)
-        state[key] = value
+    # DataParallel's ``module.``, the ``backbone.`` of MMPretrain classifiers
+    state = revise_keys_of(read_state_dict(filename), STRIP_BACKBONE)
     check_2d_state_dict(model, state, filename)
     modules = dict(model.named_modules())
     used: List[str] = []

@@ -169,7 +169,7 @@ class A2Block(nn.Module):
 
         Backbones call this again after their own ``init_weights``, which may
         reset norm layers (timm's ``zero_init_last`` convention), through
-        :class:`~a2mm.models.backbones.a2_zero_init.A2ZeroInitMixin`."""
+        :class:`~a2mm.models.backbones.a2_stages.A2ZeroInitMixin`."""
         if not self.zero_init:
             return
         with torch.no_grad():

@@ -75,8 +75,7 @@ from .config_types import ConfigTypeError, check_config_types
 from .declared_sizes import (DeclaredSizeError, check_declared_sizes,
                              model_budget)
 from .safe_numpy import NUMPY_SAFE_GLOBALS, to_plain_numpy
-from .state_dict_report import (CheckpointMismatchError, StateDictReport,
-                                compare_state_dicts)
+from .state_dict_report import compare_state_dicts, refuse_values_not_weights
 
 __all__ = [
     'SAFE_GLOBALS', 'CheckpointLoadError', 'open_checkpoint',
@@ -288,12 +287,7 @@ def _check_weights(checkpoint: dict, filename: str) -> None:
     state = checkpoint.get('state_dict')
     if not isinstance(state, dict):
         return
-    not_weights = compare_state_dicts({}, state, ()).not_weights
-    if not_weights:
-        report = StateDictReport(not_weights=not_weights)
-        raise CheckpointMismatchError(
-            f'checkpoint {filename} holds values that are not weights; '
-            f'PyTorch would skip them:\n{report.format()}')
+    refuse_values_not_weights(compare_state_dicts({}, state, ()), filename)
 
 
 #: (the model, what its checkpoints may declare) for MMEngine's loads, set

@@ -1,4 +1,4 @@
-"""Say which weights of a checkpoint do not fit the model, before loading.
+"""Say which weights of a checkpoint do not fit the model.
 
 MMEngine's runner loads checkpoints with ``strict=False`` (``load_from``
 and ``--resume`` alike): a parameter whose shape differs is *not loaded*
@@ -9,12 +9,9 @@ and a resumed run silently restarts layers from scratch. With
 
 :func:`compare_state_dicts` lists missing keys, unexpected keys and shape
 mismatches (expected vs got) as a :class:`StateDictReport`, whose
-``format()`` is the table that
-:class:`~a2mm.engine.hooks.CheckpointShapeCheckHook` (every checkpoint the
-runner loads), :func:`a2mm.apis.init_model` and
-:func:`a2mm.models.backbones.checkpoint_report.load_checkpoint_with_report`
-print; the hook and ``init_model`` raise :class:`CheckpointMismatchError`
-with it where a mismatch is an error.
+``format()`` is the table that :mod:`.weights_fit` logs or raises (as
+:class:`CheckpointMismatchError`) by its policy, for the runner's hook, the
+API and the backbones alike.
 
 A² blocks that the checkpoint lacks *entirely* (a plain I3D checkpoint
 loaded into the A² model, docs/models.md) are not a mismatch: given as
@@ -30,10 +27,20 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import torch
 
 __all__ = [
-    'CheckpointMismatchError', 'StateDictReport', 'compare_state_dicts'
+    'STRIP_MODULE', 'STRIP_BACKBONE', 'CheckpointMismatchError',
+    'StateDictReport', 'compare_state_dicts', 'refuse_values_not_weights',
+    'revise_keys_of'
 ]
 
 Shape = Tuple[int, ...]
+RevisePairs = Sequence[Tuple[str, str]]
+
+#: ``revise_keys`` that strip DataParallel's ``module.`` (MMEngine's
+#: ``load_checkpoint`` default)
+STRIP_MODULE: RevisePairs = ((r'^module\.', ''), )
+#: ... and a recognizer's (or an MMPretrain classifier's) ``backbone.``, so
+#: a whole model's checkpoint loads into its backbone
+STRIP_BACKBONE: RevisePairs = STRIP_MODULE + ((r'^backbone\.', ''), )
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -123,10 +130,36 @@ def _not_a_weight(value: object, own: object) -> Optional[str]:
     return f'{kind.__module__}.{kind.__qualname__}'.replace('builtins.', '')
 
 
+def revise_key(key: str, revise_keys: RevisePairs) -> str:
+    """``key`` with each ``(pattern, replacement)`` applied in turn."""
+    for pattern, repl in revise_keys:
+        key = re.sub(pattern, repl, key)
+    return key
+
+
+def revise_keys_of(state_dict: Mapping[str, torch.Tensor],
+                   revise_keys: RevisePairs) -> Dict[str, torch.Tensor]:
+    """``state_dict`` with its (string) keys revised."""
+    return {revise_key(key, revise_keys): value
+            for key, value in state_dict.items() if type(key) is str}
+
+
+def refuse_values_not_weights(report: StateDictReport, source: str) -> None:
+    """Raise :class:`CheckpointMismatchError` naming ``source`` (after
+    "checkpoint ") and the table of ``report.not_weights``, if any: PyTorch
+    would skip those entries with a warning and leave the model's values."""
+    if report.not_weights:
+        table = StateDictReport(not_weights=report.not_weights).format()
+        raise CheckpointMismatchError(
+            f'checkpoint {source} holds values that are not weights; '
+            'PyTorch would skip them and the model would keep its initial '
+            f'values:\n{table}')
+
+
 def compare_state_dicts(
         expected: Mapping[str, torch.Tensor],
         got: Mapping[str, torch.Tensor],
-        revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), ),
+        revise_keys: RevisePairs = STRIP_MODULE,
         *,
         new_blocks: Optional[Mapping[str, bool]] = None,
 ) -> StateDictReport:
@@ -140,7 +173,7 @@ def compare_state_dicts(
             ``module.`` of a DDP-wrapped model).
         new_blocks (Mapping, optional): module name -> starts as identity,
             for the model's A² blocks
-            (:func:`a2mm.models.backbones.a2_stages.a2_block_names`); a block
+            (:func:`.weights_fit.new_block_names`); a block
             none of whose tensors is in the checkpoint is reported in
             ``new_blocks`` instead of ``missing``.
 
@@ -156,8 +189,7 @@ def compare_state_dicts(
                 (repr(key)[:80], f'a key of type {type(key).__name__}, not a '
                  'string'))
             continue
-        for pattern, repl in revise_keys:
-            key = re.sub(pattern, repl, key)
+        key = revise_key(key, revise_keys)
         what = _not_a_weight(value, expected.get(key))
         if what is not None:
             report.not_weights.append((key, what))

@@ -20,7 +20,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from .declared_sizes import DeclaredSizeError, refuse_holes
 from .loader import (CheckpointLoadError, current_model_budget,
                      load_checkpoint_file, open_checkpoint)
-from .state_dict_report import CheckpointMismatchError, compare_state_dicts
+from .state_dict_report import (CheckpointMismatchError, compare_state_dicts,
+                                refuse_values_not_weights)
 
 __all__ = ['is_safetensors', 'read_state_dict']
 
@@ -127,12 +128,7 @@ def read_state_dict(
     if not isinstance(checkpoint, Mapping):
         raise ValueError(f'{path}: holds a {type(checkpoint).__name__}, not '
                          'a state dict')
-    not_weights = compare_state_dicts({}, checkpoint, ()).not_weights
-    if not_weights:
-        raise CheckpointMismatchError(
-            f'{path}: holds values that are not weights; PyTorch would skip '
-            'them:\n' + '\n'.join(f'  {key}: {what}'
-                                   for key, what in not_weights[:20]))
+    refuse_values_not_weights(compare_state_dicts({}, checkpoint, ()), path)
     state = dict(checkpoint)
     if not state:
         raise ValueError(f'{path}: no tensors in it (keys: '

@@ -11,9 +11,8 @@ from mmcv.cnn import ConvModule
 
 import a2mm  # noqa: F401  (registers A2ResNet3d)
 from a2mm.models.backbones.a2_stages import a2_blocks_of, expand_a2_flags
-from a2mm.models.backbones.checkpoint_report import \
-    load_checkpoint_with_report
 from a2mm.models.blocks import A2Block
+from a2mm.utils.checkpoint import STRIP_BACKBONE, load_weights
 
 # A small ResNet-50-style layout: bottlenecks, 2 blocks per stage.
 SMALL = dict(depth=50, stage_blocks=(2, 2, 2, 2), base_channels=16)
@@ -193,7 +192,8 @@ def test_loads_own_checkpoint_with_report(tmp_path):
 
     target = build(a2=(0, (1, 0), (0, 1), (1, 0)), **SMALL)
     logger = RecordingLogger()
-    report = load_checkpoint_with_report(target, path, logger)
+    report = load_weights(target, path, policy='warn',
+                          revise_keys=STRIP_BACKBONE, logger=logger)
     # the A² block the checkpoint lacks entirely is new, not missing
     assert report.new_blocks == [('layer4.0.a2_block', True)]
     assert report.missing == []
@@ -237,7 +237,8 @@ def test_wrong_shape_is_reported_not_raised(tmp_path):
     torch.save(source.state_dict(), path)
     target = build(a2=(0, 0, (1, 0), 0), **SMALL)
     logger = RecordingLogger()
-    report = load_checkpoint_with_report(target, path, logger)
+    report = load_weights(target, path, policy='warn',
+                          revise_keys=STRIP_BACKBONE, logger=logger)
     assert any(key.startswith('layer3.0.a2_block.')
                for key, _, _ in report.mismatched)
     assert 'different shape' in logger.records[0][1]
