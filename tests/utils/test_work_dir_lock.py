@@ -46,10 +46,14 @@ HOLDER = textwrap.dedent('''
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.lock_work_dir(sys.argv[1])
+    ready, started = os.pipe()
     child = os.fork()  # as a DataLoader worker is
     if child == 0:
+        # os.fork's at-fork handlers (closing the lock) ran before this
+        os.write(started, b'1')
         time.sleep(60)
         os._exit(0)
+    os.read(ready, 1)  # the child runs: its copy of the lock is closed
     print(child, flush=True)
     time.sleep(60)
 ''')
