@@ -87,11 +87,11 @@ def without_downloads(cfg: Config) -> Config:
 
     def strip(node: Any) -> None:
         if isinstance(node, dict):
-            if 'pretrained2d' not in node and _takes(node.get('type'),
-                                                     'pretrained2d'):
-                # ResNetTSM's default pretrained2d=True loads `pretrained`
-                # even when it is None
-                node['pretrained2d'] = False
+            for flag in ('pretrained2d', 'clip_pretrained'):
+                if flag not in node and _takes(node.get('type'), flag):
+                    # defaults True: ResNetTSM then loads `pretrained` even
+                    # when it is None, UniFormerV2 asserts it is given
+                    node[flag] = False
             for key in list(node):
                 if key == 'pretrained':
                     node[key] = None

@@ -13,7 +13,8 @@ Each config runs in its own subprocess (``--one``), so a crash, an
 out-of-memory kill or a hang (``--timeout``) costs one row, not the sweep.
 Rows are appended to ``<out>/zoo_sweep.csv`` as they finish; a rerun skips
 configs that have a row (``--rerun-failed`` reruns rows that did not train a
-step). ``<out>/zoo_sweep.md`` (the table and the summary line) is rewritten
+step; a second sweep with ``--reverse`` on another core shares the CSV).
+``<out>/zoo_sweep.md`` (the table and the summary line) is rewritten
 from the CSV after each row; ``--report-only`` only rewrites it.
 
 Summary: "N of M configs, F of K families": ``M`` counts configs that do not
@@ -53,6 +54,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='seconds per config (default: 1800)')
     parser.add_argument('--steps', type=int, default=3,
                         help='timed training steps per model (default: 3)')
+    parser.add_argument('--reverse', action='store_true',
+                        help='go through the configs from the last; a '
+                        'second sweep with it shares the CSV with a first')
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite zoo_sweep.md from the CSV')
     parser.add_argument('--one', nargs=3, metavar=('CONFIG', 'FAMILY',
@@ -183,8 +187,12 @@ def main(argv: Optional[List[str]] = None) -> str:
     todo = [(f, p) for f, p in configs
             if (not args.only or any(s in p for s in args.only))]
     if not args.report_only:
+        if args.reverse:
+            todo = todo[::-1]
         for index, (family, path) in enumerate(todo, 1):
             key = f'{family}/{osp.basename(path)}'
+            # re-read: another sweep may share the CSV (--reverse)
+            rows.update(read_rows(csv_path))
             old = rows.get(key)
             if old and not (args.rerun_failed and counted(old)
                             and old['status'] != 'trained'):

@@ -213,7 +213,7 @@ def resolve_stages(backbone: nn.Module,
             stages = PRESETS[stages]
         else:
             raise ValueError(f'unknown placement {stages!r}; named: '
-                             f"{sorted(PRESETS) + ['default']}")
+                             f"{sorted(list(PRESETS) + ['default'])}")
     if not isinstance(stages, dict) or not stages:
         raise ValueError('stages must be a non-empty dict stage -> block '
                          f'indices, got {stages!r}; {kind} stages: {valid}')
