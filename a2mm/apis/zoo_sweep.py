@@ -81,8 +81,9 @@ def recognition_configs(root: Optional[str] = None) -> List[Tuple[str, str]]:
 
 def without_downloads(cfg: Config) -> Config:
     """``cfg`` with nothing to download: every ``pretrained`` (also in
-    nested backbones and pathways) None, ``pretrained2d`` and
-    ``clip_pretrained`` False, ``Pretrained`` init configs dropped,
+    nested backbones and pathways) and ``pretrained_type`` None, ``pretrained2d`` and
+    ``clip_pretrained`` False, ``Pretrained`` init configs dropped (the
+    class's default init instead),
     ``load_from`` None. Edits and returns ``cfg``."""
 
     def strip(node: Any) -> None:
@@ -93,12 +94,20 @@ def without_downloads(cfg: Config) -> Config:
                     # when it is None, UniFormerV2 asserts it is given
                     node[flag] = False
             for key in list(node):
-                if key == 'pretrained':
+                if key in ('pretrained', 'pretrained_type'):
+                    # MViT's pretrained_type='maskfeat' loads its checkpoint
                     node[key] = None
                 elif key in ('pretrained2d', 'clip_pretrained'):
                     node[key] = False
                 elif key == 'init_cfg' and _is_pretrained(node[key]):
-                    node[key] = None
+                    # the class's default init instead (MViT reads its
+                    # init_cfg as a dict)
+                    kept = [i for i in node[key] if not _is_pretrained(i)] \
+                        if isinstance(node[key], (list, tuple)) else []
+                    if kept:
+                        node[key] = kept
+                    else:
+                        del node[key]
                 else:
                     strip(node[key])
         elif isinstance(node, (list, tuple)):
