@@ -81,10 +81,10 @@ def recognition_configs(root: Optional[str] = None) -> List[Tuple[str, str]]:
 
 def without_downloads(cfg: Config) -> Config:
     """``cfg`` with nothing to download: every ``pretrained`` (also in
-    nested backbones and pathways) and ``pretrained_type`` None, ``pretrained2d`` and
-    ``clip_pretrained`` False, ``Pretrained`` init configs dropped (the
-    class's default init instead),
-    ``load_from`` None. Edits and returns ``cfg``."""
+    nested backbones and pathways) and ``pretrained_type`` None,
+    ``pretrained2d`` and ``clip_pretrained`` False, ``Pretrained`` init
+    configs dropped (the class's default init instead), ``load_from``
+    None. Edits and returns ``cfg``."""
 
     def strip(node: Any) -> None:
         if isinstance(node, dict):
