@@ -131,6 +131,16 @@ def _takes(kind: Any, argument: str) -> bool:
         cls.__init__).parameters
 
 
+def _default(kind: Any, argument: str) -> Any:
+    """The default of ``argument`` of the registered model ``kind``, or
+    None (ResNetTSM's ``num_segments=8`` when a config leaves it out)."""
+    if not _takes(kind, argument):
+        return None
+    default = inspect.signature(
+        MODELS.get(kind).__init__).parameters[argument].default
+    return None if default is inspect.Parameter.empty else default
+
+
 def _is_pretrained(init_cfg: Any) -> bool:
     items = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
     return any(isinstance(i, dict) and i.get('type') == 'Pretrained'
@@ -156,7 +166,9 @@ def _train_frames(cfg: Config) -> int:
     pipeline = cfg.get('train_dataloader', {}).get('dataset', {}).get(
         'pipeline', [])
     for step in pipeline:
-        if isinstance(step, dict) and step.get('type') == 'SampleFrames':
+        # SampleFrames, DenseSampleFrames, UntrimmedSampleFrames
+        if isinstance(step, dict) and str(step.get('type')).endswith(
+                'SampleFrames'):
             return step.get('clip_len', 1) * step.get('num_clips', 1)
     return 1
 
@@ -177,15 +189,16 @@ def small_input(cfg: Config) -> Tuple[Tuple[int, ...], Dict]:
     """A small training input for ``cfg``'s recognizer, ``(N, V, C, T, H,
     W)`` (3D) or ``(N, S, C, H, W)`` (2D) with ``N = 2`` (BN sees two
     samples), and the backbone arguments that fit it (see ``_SMALL``).
-    2D models get the train pipeline's frames per sample (their
-    ``num_segments``)."""
+    2D models get their backbone's ``num_segments`` (given or default),
+    else the train pipeline's frames per sample."""
     backbone = cfg.model.backbone
     if backbone.get('type') in ('A2Inserted', 'BlockInserted'):
         backbone = backbone.backbone  # the wrapped one sets the input
     kind = backbone.get('type')
     fmt = cfg.model.get('data_preprocessor', {}).get('format_shape')
     if cfg.model.type == 'Recognizer2D' or fmt == 'NCHW':
-        segments = backbone.get('num_segments') or _train_frames(cfg)
+        segments = backbone.get('num_segments') or _default(
+            kind, 'num_segments') or _train_frames(cfg)
         return (2, segments, 3, 64, 64), {}
     (t, h), overrides = _SMALL.get(kind, ((8, 64), {}))
     if kind == 'UniFormerV2':  # a 2x2 grid of patches

@@ -94,14 +94,19 @@ def summary(rows: List[Dict], families: List[str]) -> str:
     """The summary line (see the module doc)."""
     kept = [r for r in rows if counted(r)]
     good = [r for r in kept if r['status'] == 'trained']
-    passed = []
+    passed, uncounted = [], []
     for family in families:
         mine = [r for r in kept if r['family'] == family]
         if mine and sum(r['status'] == 'trained'
                         for r in mine) >= FAMILY_BAR * len(mine):
             passed.append(family)
-    return (f'{len(good)} of {len(kept)} configs, {len(passed)} of '
+        needs = sorted({r['status'] for r in rows
+                        if r['family'] == family and not counted(r)})
+        if not mine and needs:
+            uncounted.append(f'{family}: {", ".join(needs)}')
+    line = (f'{len(good)} of {len(kept)} configs, {len(passed)} of '
             f'{len(families)} families')
+    return line + (f' ({"; ".join(uncounted)})' if uncounted else '')
 
 
 def report(rows: List[Dict], families: List[str], total: int) -> str:
