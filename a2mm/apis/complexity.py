@@ -30,7 +30,7 @@ from .export import ScoresWrapper
 
 __all__ = [
     'Complexity', 'baddbmm_flop_jit', 'input_shape_of', 'build_model',
-    'measure', 'markdown_table'
+    'count_flops', 'measure', 'markdown_table'
 ]
 
 IMAGE_SIZE = 224  # ImageNet single centre crop (docs/paper.md)
@@ -112,14 +112,20 @@ def measure(config: str,
     full_shape = input_shape_of(cfg, shape)
     model = build_model(cfg)
     params = parameter_count(model)['']
-    analyzer = FlopAnalyzer(ScoresWrapper(model), (torch.zeros(full_shape), ))
+    flops = count_flops(model, torch.zeros(full_shape))
+    return Complexity(config, full_shape, params, flops)
+
+
+def count_flops(model: nn.Module, inputs: torch.Tensor) -> int:
+    """FLOPs of a built recognizer (eval mode) from ``inputs`` to class
+    scores (see the module doc for the convention)."""
+    analyzer = FlopAnalyzer(ScoresWrapper(model), (inputs, ))
     analyzer.set_op_handle('aten::baddbmm', baddbmm_flop_jit)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     analyzer.tracer_warnings('none')
     with torch.no_grad():
-        flops = analyzer.total()
-    return Complexity(config, full_shape, params, flops)
+        return analyzer.total()
 
 
 def markdown_table(rows: Sequence[Complexity]) -> str:

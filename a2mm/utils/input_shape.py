@@ -20,6 +20,38 @@ _CONV_LAYOUTS = ((nn.Conv3d, 'NCTHW'), (nn.Conv2d, 'NCHW'),
 #: Default clip: C3D's fixed input (16x112x112), which also suits SlowFast
 #: (T divisible by its resample rate, 8) and X3D.
 _CLIP_LEN, _SIZE, _LENGTH = 16, 112, 64
+#: MMAction2 backbones that take (N, C, T, H, W) clips although their first
+#: convolution is a Conv2d: they fold T into the batch inside (C2D's
+#: ``_convert_to_2d``, TimeSformer's patch embedding).
+_CLIP_INPUT = ('C2D', 'TimeSformer')
+
+
+def _class_names(backbone: nn.Module) -> set:
+    return {cls.__name__ for cls in type(backbone).__mro__}
+
+
+def _native_clip(backbone: nn.Module
+                 ) -> Tuple[Optional[int], Optional[int]]:
+    """``(T, H)`` a transformer backbone is built for (its position
+    embeddings fix them), read from MMAction2 1.x attributes; ``None`` where
+    the backbone takes any size."""
+    names = _class_names(backbone)
+    if 'TimeSformer' in names:
+        return backbone.num_frames, backbone.patch_embed.img_size[0]
+    if 'VisionTransformer' in names and hasattr(backbone, 'grid_size'):
+        # pos_embed: (1, T/tubelet * grid^2, C) (VideoMAE)
+        tubelet = backbone.patch_embed.projection.kernel_size[0]
+        grid = backbone.grid_size[0]
+        positions = backbone.pos_embed.shape[1]
+        return positions // grid**2 * tubelet, grid * backbone.patch_size
+    if 'MViT' in names:
+        t, h, _ = backbone.patch_resolution
+        stride = backbone.patch_embed.projection.stride
+        return t * stride[0], h * stride[1]
+    if 'UniFormerV2' in names:
+        return (backbone.transformer.T * backbone.conv1.stride[0],
+                backbone.input_resolution)
+    return None, None
 
 
 def _first_conv(backbone: nn.Module) -> Optional[nn.Module]:
@@ -32,8 +64,8 @@ def _first_conv(backbone: nn.Module) -> Optional[nn.Module]:
 def guess_input_shape(backbone: Optional[nn.Module] = None,
                       *,
                       format_shape: Optional[str] = None,
-                      clip_len: int = _CLIP_LEN,
-                      size: Union[int, Sequence[int]] = _SIZE,
+                      clip_len: Optional[int] = None,
+                      size: Optional[Union[int, Sequence[int]]] = None,
                       length: int = _LENGTH) -> Tuple[int, ...]:
     """A backbone input: ``(B, C, T, H, W)``, ``(B, C, H, W)`` or
     ``(B, C, L)``.
@@ -44,10 +76,14 @@ def guess_input_shape(backbone: Optional[nn.Module] = None,
         format_shape: the layout, one of :data:`LAYOUTS` (e.g. the model's
             ``data_preprocessor.format_shape``). Default: that of the
             backbone's first convolution (``Conv3d`` -> ``'NCTHW'``,
-            ``Conv2d`` -> ``'NCHW'``, ``Conv1d`` -> ``'NCL'``).
-        clip_len: ``T`` of an ``'NCTHW'`` input. Default: 16.
+            ``Conv2d`` -> ``'NCHW'``, ``Conv1d`` -> ``'NCL'``), except for
+            C2D and TimeSformer, which fold clips into frames inside
+            (``'NCTHW'``).
+        clip_len: ``T`` of an ``'NCTHW'`` input. Default: the clip a
+            transformer's position embeddings are built for (TimeSformer,
+            VideoMAE's ViT, MViT, UniFormerV2), else 16.
         size: ``(H, W)`` (or one int for both) of ``'NCTHW'`` and
-            ``'NCHW'`` inputs. Default: 112.
+            ``'NCHW'`` inputs. Default: as for ``clip_len``, else 112.
         length: ``L`` of an ``'NCL'`` input. Default: 64.
 
     ``C``: the ``in_channels`` of the backbone's first convolution, else the
@@ -66,8 +102,13 @@ def guess_input_shape(backbone: Optional[nn.Module] = None,
                 if backbone is None else \
                 f'for {type(backbone).__name__} (no Conv1d/2d/3d found)'
             raise ValueError(f'cannot guess an input shape {what}')
-        format_shape = next(fmt for cls, fmt in _CONV_LAYOUTS
-                            if isinstance(conv, cls))
+        format_shape = 'NCTHW' \
+            if _class_names(backbone) & set(_CLIP_INPUT) else \
+            next(fmt for cls, fmt in _CONV_LAYOUTS if isinstance(conv, cls))
+    native_len, native_size = (None, None) if backbone is None \
+        else _native_clip(backbone)
+    clip_len = clip_len or native_len or _CLIP_LEN
+    size = size or native_size or _SIZE
     if format_shape not in LAYOUTS:
         raise ValueError(f'format_shape {format_shape!r} has no input shape '
                          f'guess; known layouts: {LAYOUTS}')

@@ -95,9 +95,11 @@ def lookup(registry: Registry, name: str) -> Any:
 #: constructors rejected valid configs (``non_local_cfg.norm_cfg`` of the
 #: non-local configs; MMAction2's i3d_r50 base, ``conv_cfg=dict(
 #: type='Conv3d')``). Left to mmcv, which checks them when it builds. Also ``block`` of a2mm's BlockInserted, whose
-#: ``in_channels`` the wrapper fills in from its dry run.
+#: ``in_channels`` the wrapper fills in from its dry run, and ``consensus``
+#: of MMAction2's TSN/TSM heads, which build it by hand (``AvgConsensus`` is
+#: no registered type: MMAction2's own TSM configs were rejected).
 LAYER_CFGS = frozenset(
-    {'norm_cfg', 'conv_cfg', 'act_cfg', 'pad_cfg', 'block'})
+    {'norm_cfg', 'conv_cfg', 'act_cfg', 'pad_cfg', 'block', 'consensus'})
 
 
 def typed_dicts(node: Any, key: str,

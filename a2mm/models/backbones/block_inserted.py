@@ -17,7 +17,7 @@ Each block is built with ``in_channels`` = the channels of its sub-module's
 output (found by a dry run on the ``meta`` device) and runs on that output
 through a forward hook (:mod:`a2mm.models.backbones.insertion`).
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 from mmaction.registry import MODELS
 
@@ -36,13 +36,17 @@ class BlockInserted(InsertedBackbone):
 
     Args:
         backbone (dict): config of the backbone to wrap.
-        positions (list[str]): names of sub-modules (as in
+        block (dict): config of the block, without ``in_channels`` (found
+            by the dry run), e.g. ``dict(type='ContextBlock3d', ratio=0.25)``.
+        positions (list[str], optional): names of sub-modules (as in
             ``named_modules()``, e.g. ``'layer2.1'``) after which a block
             runs; a wrong name raises
             :class:`~a2mm.models.backbones.insertion.UnknownPositionError`
             listing valid ones.
-        block (dict): config of the block, without ``in_channels`` (found
-            by the dry run), e.g. ``dict(type='ContextBlock3d', ratio=0.25)``.
+        stages (dict | str, optional): instead of ``positions``, by stage
+            (see :class:`~a2mm.models.backbones.A2Inserted`).
+        layout (str | dict, optional): as for ``A2Inserted``.
+        num_segments (int, optional): as for ``A2Inserted``.
         dry_run_shape (Sequence[int], optional): input shape of the dry run.
             Default: guessed from the backbone's first convolution.
         init_cfg (dict, optional): MMEngine init config of the wrapper.
@@ -54,8 +58,11 @@ class BlockInserted(InsertedBackbone):
 
     def __init__(self,
                  backbone: Dict,
-                 positions: Sequence[str],
                  block: Dict,
+                 positions: Optional[Sequence[str]] = None,
+                 stages: Optional[Union[str, Dict]] = None,
+                 layout: Optional[Union[str, Dict]] = None,
+                 num_segments: Optional[int] = None,
                  dry_run_shape: Optional[Sequence[int]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         if not isinstance(block, dict) or 'type' not in block:
@@ -64,8 +71,8 @@ class BlockInserted(InsertedBackbone):
         if 'in_channels' in block:
             raise ValueError('block must not set in_channels: it is found by '
                              f'the dry run (got block={block!r})')
-        super().__init__(backbone, positions, init_cfg=init_cfg)
+        super().__init__(backbone, positions, stages, init_cfg=init_cfg)
         # the hook only calls the module it holds; any block works
         self.blocks = self.insert_blocks(
             lambda channels: MODELS.build(dict(block, in_channels=channels)),
-            dry_run_shape)
+            dry_run_shape, layout, num_segments)

@@ -1,0 +1,11 @@
+# OmniSource SlowOnly-R50 (images and clips) with A² blocks after blocks
+# 1, 3 of res3 and 1, 3, 5 of res4 (the family default).
+# Everything else is MMAction2's config.
+_base_ = 'mmaction::recognition/omnisource/slowonly_r50_8xb16-8x8x1-256e_imagenet-kinetics400-rgb.py'  # noqa: E501
+custom_imports = dict(imports=['a2mm'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='A2Inserted',
+        backbone={{_base_.model.backbone}},
+        stages='default'))
