@@ -2,13 +2,18 @@
 (see :mod:`.a2_attention`) as ordinary autograd ops. The reference the other
 passes are tested against, and the pass for inference on the CPU, tracing
 and export."""
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .a2_weights import A2Weights
 
-__all__ = ['a2_autograd', 'acc_dtype', 'batched']
+__all__ = [
+    'a2_autograd', 'acc_dtype', 'batched', 'DescriptorGrads',
+    'descriptor_grads'
+]
 
 
 def acc_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -20,6 +25,37 @@ def batched(weight: Tensor, dtype: torch.dtype, batch: int) -> Tensor:
     """A (rows, cols) weight as a (batch, rows, cols) view for bmm, which
     reads it in place (matmul of a 2D and a 3D tensor copies the 3D one)."""
     return weight.to(dtype).expand(batch, -1, -1)
+
+
+class DescriptorGrads(NamedTuple):
+    """Gradients through the small products of both hand-written backward
+    passes (:func:`descriptor_grads`)."""
+    out_bias: Tensor  # (C,)
+    w_out: Tensor  # (C, m)
+    phi_bias: Tensor  # (m,)
+    w_phi: Tensor  # (m, C)
+    pooled: Tensor  # dU: (B, C, n)
+    row_dot: Tensor  # (B, n): sum_C dU * U = sum_N S * dS per gather map
+
+
+def descriptor_grads(grad_out_desc: Tensor, pooled: Tensor, desc: Tensor,
+                     weights: A2Weights) -> DescriptorGrads:
+    """Back through D = W_out G + b_out and G = W_phi U + b_phi, from dD
+    (B, C, n), U (B, C, n) and G (B, m, n), in their dtype (the
+    accumulation dtype; the caller has autocast off)."""
+    acc, batch = grad_out_desc.dtype, grad_out_desc.shape[0]
+    grad_desc = torch.bmm(batched(weights.w_out.t(), acc, batch),
+                          grad_out_desc)  # dG: (B, m, n)
+    grad_pooled = torch.bmm(batched(weights.phi.t(), acc, batch),
+                            grad_desc)  # dU: (B, C, n)
+    return DescriptorGrads(
+        out_bias=grad_out_desc.sum(dim=(0, 2)),
+        w_out=torch.bmm(grad_out_desc, desc.transpose(1, 2)).sum(0),
+        phi_bias=grad_desc.sum(dim=(0, 2)),
+        w_phi=torch.bmm(grad_desc, pooled.transpose(1, 2)).sum(0),
+        pooled=grad_pooled,
+        # dS = dU^T X, so sum_N S * dS = sum_C dU * U per gather map
+        row_dot=(grad_pooled * pooled).sum(dim=1))
 
 
 def a2_autograd(x: Tensor, weights: A2Weights, *, low: torch.dtype,

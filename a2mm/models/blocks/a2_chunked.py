@@ -9,7 +9,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from .a2_autograd import acc_dtype, batched
+from .a2_autograd import acc_dtype, batched, descriptor_grads
 from .a2_weights import A2Weights
 
 __all__ = ['a2_chunked']
@@ -118,19 +118,9 @@ class _A2Chunked(torch.autograd.Function):
                 grad_desc_out.baddbmm_(grad_out[..., s:s + chunk].to(acc),
                                        dists[-1].transpose(1, 2))
             # The small matrices: D = W_out G + b, G = W_phi U + b_phi.
-            grad_out_bias = grad_desc_out.sum(dim=(0, 2))  # (C,)
-            grad_w_out = torch.bmm(grad_desc_out,
-                                   desc.transpose(1, 2)).sum(0)  # (C, m)
-            grad_desc = torch.bmm(batched(w_out.t(), acc, batch),
-                                  grad_desc_out)  # dG: (B, m, n)
-            grad_phi_bias = grad_desc.sum(dim=(0, 2))  # (m,)
-            grad_w_phi = torch.bmm(grad_desc,
-                                   pooled.transpose(1, 2)).sum(0)  # (m, C)
-            grad_pooled = torch.bmm(batched(weights.phi.t(), acc, batch),
-                                    grad_desc)  # dU: (B, C, n)
-            # dS = dU^T X; sum_N S * dS per gather map = sum_C dU * U.
-            s_dot = (grad_pooled * pooled).sum(dim=1)[..., None]  # (B, n, 1)
-            grad_pooled_t = grad_pooled.transpose(1, 2)  # (B, n, C)
+            small = descriptor_grads(grad_desc_out, pooled, desc, weights)
+            s_dot = small.row_dot[..., None]  # (B, n, 1)
+            grad_pooled_t = small.pooled.transpose(1, 2)  # (B, n, C)
             out_desc_t = out_desc.transpose(1, 2).to(low)  # (B, n, C)
             # dX = dY + W_theta^T dT + W_rho^T dR + dU S: one product with
             # [W_theta; W_rho; dU^T]^T on [dT; dR; S].
@@ -173,10 +163,10 @@ class _A2Chunked(torch.autograd.Function):
                     else:  # under autocast: x (and dX) in float32
                         _bmm_into(grad_x[..., s:s + chunk], w_cat_t,
                                   buf_low)
-        grad_w_in = torch.cat([grad_w_phi, grad_w_tr])  # (m+2n, C)
+        grad_w_in = torch.cat([small.w_phi, grad_w_tr])  # (m+2n, C)
         return (grad_x, grad_w_in.to(w_in.dtype),
-                grad_phi_bias.to(w_in.dtype), grad_rho_bias.to(w_in.dtype),
-                grad_w_out.to(w_out.dtype), grad_out_bias.to(w_out.dtype),
+                small.phi_bias.to(w_in.dtype), grad_rho_bias.to(w_in.dtype),
+                small.w_out.to(w_out.dtype), small.out_bias.to(w_out.dtype),
                 None, None, None)
 
 

@@ -29,7 +29,7 @@ import torch
 import torch.utils._python_dispatch
 from torch import Tensor
 
-from .a2_autograd import acc_dtype, batched
+from .a2_autograd import acc_dtype, batched, descriptor_grads
 from .a2_weights import A2Weights
 
 
@@ -173,17 +173,23 @@ def _constants(low: torch.dtype, device: torch.device) -> dict:
     return dict(LOW=tl_dtypes[low], ACC=tl_dtypes[acc_dtype(low)], PREC=prec)
 
 
+def _launch(x: Tensor, weights: A2Weights, low: torch.dtype) -> tuple:
+    """What every launch of the kernels on ``x`` (B, C, N) needs: (the
+    kernels module, B, C, N, n, the accumulation dtype, the tiles, the dtype
+    constants, the number of position tiles)."""
+    batch, channels, num_pos = x.shape
+    tiles = _Tiles.of(channels, weights.n)
+    return (_import_kernels()[0], batch, channels, num_pos, weights.n,
+            acc_dtype(low), tiles, _constants(low, x.device),
+            _cdiv(num_pos, tiles.block_n))
+
+
 def _forward(x: Tensor, weights: A2Weights, low: torch.dtype,
              residual: bool) -> Tuple[Tensor, ...]:
     """Y (+ X) and what the backward keeps: T and R, the log-sum-exp of T,
     U, G and D (in low)."""
-    kernels = _import_kernels()[0]
-    batch, channels, num_pos = x.shape
-    n = weights.n
-    acc = acc_dtype(low)
-    tiles = _Tiles.of(channels, n)
-    consts = _constants(low, x.device)
-    num_tiles = _cdiv(num_pos, tiles.block_n)
+    (kernels, batch, channels, num_pos, n, acc, tiles, consts,
+     num_tiles) = _launch(x, weights, low)
     w_tr = weights.theta_rho
     rho_bias = weights.rho_bias.contiguous()
     proj = x.new_empty((batch, 2 * n, num_pos), dtype=low)  # [T; R]
@@ -223,14 +229,9 @@ def _backward(grad_out: Tensor, x: Tensor, weights: A2Weights,
               residual: bool) -> Tuple[Tensor, ...]:
     """Gradients of x and of the five weights, from ``saved`` = (T and R,
     logsumexp_N T, U, G, D) of :func:`_forward`."""
-    kernels = _import_kernels()[0]
     proj, lse, pooled, desc, out_desc = saved
-    batch, channels, num_pos = x.shape
-    n = weights.n
-    acc = acc_dtype(low)
-    tiles = _Tiles.of(channels, n)
-    consts = _constants(low, x.device)
-    num_tiles = _cdiv(num_pos, tiles.block_n)
+    (kernels, batch, channels, num_pos, n, acc, tiles, consts,
+     num_tiles) = _launch(x, weights, low)
     rho_bias = weights.rho_bias.contiguous()
     # dD in partial sums over groups of tiles: enough programs to fill a GPU
     grid_cb = _cdiv(channels, tiles.block_c) * batch
@@ -244,26 +245,15 @@ def _backward(grad_out: Tensor, x: Tensor, weights: A2Weights,
     grad_out_desc = grad_out_desc.sum(0)  # dD: (B, C, n)
     # The small products: D = W_out G + b_out, G = W_phi U + b_phi.
     with torch.autocast(x.device.type, enabled=False):
-        grad_out_bias = grad_out_desc.sum(dim=(0, 2))  # (C,)
-        grad_w_out = torch.bmm(grad_out_desc,
-                               desc.transpose(1, 2)).sum(0)  # (C, m)
-        grad_desc = torch.bmm(batched(weights.w_out.t(), acc, batch),
-                              grad_out_desc)  # dG: (B, m, n)
-        grad_phi_bias = grad_desc.sum(dim=(0, 2))  # (m,)
-        grad_w_phi = torch.bmm(grad_desc,
-                               pooled.transpose(1, 2)).sum(0)  # (m, C)
-        grad_pooled = torch.bmm(batched(weights.phi.t(), acc, batch),
-                                grad_desc)  # dU: (B, C, n)
-        # sum_N S * dS per gather map (dS = dU^T X) = sum_C dU * U
-        row_dot = (grad_pooled * pooled).sum(dim=1)  # (B, n)
+        small = descriptor_grads(grad_out_desc, pooled, desc, weights)
     w_tr = weights.theta_rho
     grad_x = torch.empty_like(x)
     grad_proj = torch.empty_like(proj)  # [dT; dR]
     grad_rho_bias = x.new_empty((batch, num_tiles, n), dtype=acc)
     kernels.grad_x_kernel[(num_tiles, batch)](
-        x, grad_out, proj, lse, rho_bias, out_desc, grad_pooled.to(low),
-        row_dot, w_tr, grad_x, grad_proj, grad_rho_bias, channels, num_pos,
-        n, *x.stride(), *grad_out.stride(), *grad_x.stride(),
+        x, grad_out, proj, lse, rho_bias, out_desc, small.pooled.to(low),
+        small.row_dot, w_tr, grad_x, grad_proj, grad_rho_bias, channels,
+        num_pos, n, *x.stride(), *grad_out.stride(), *grad_x.stride(),
         *w_tr.stride(), NP=tiles.rows, BLOCK_N=tiles.block_n,
         BLOCK_C=tiles.block_c, RESIDUAL=residual, num_warps=tiles.num_warps,
         **consts)
@@ -278,11 +268,11 @@ def _backward(grad_out: Tensor, x: Tensor, weights: A2Weights,
         BLOCK_R=64, BLOCK_N=tiles.block_n, BLOCK_C=tiles.block_c,
         num_warps=4, **consts)
     w_dtype = weights.w_in.dtype
-    grad_w_in = torch.cat([grad_w_phi, grad_w_tr.sum(0)])  # (m+2n, C)
-    return (grad_x, grad_w_in.to(w_dtype), grad_phi_bias.to(w_dtype),
+    grad_w_in = torch.cat([small.w_phi, grad_w_tr.sum(0)])  # (m+2n, C)
+    return (grad_x, grad_w_in.to(w_dtype), small.phi_bias.to(w_dtype),
             grad_rho_bias.sum(dim=(0, 1)).to(w_dtype),
-            grad_w_out.to(weights.w_out.dtype),
-            grad_out_bias.to(weights.w_out.dtype))
+            small.w_out.to(weights.w_out.dtype),
+            small.out_bias.to(weights.w_out.dtype))
 
 
 @torch.library.custom_op('a2mm::a2_fused_forward', mutates_args=())

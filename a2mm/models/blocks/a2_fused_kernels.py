@@ -44,6 +44,43 @@ def _dist_tile(proj_b, bias_ptr, rows, offs_n, n, N, ACC: tl.constexpr):
 
 
 @triton.jit
+def _span(start, size, BLOCK: tl.constexpr):
+    """Offsets start, ..., start + BLOCK - 1 and which of them are < size."""
+    offs = start + tl.arange(0, BLOCK)
+    return offs, offs < size
+
+
+@triton.jit
+def _position_tile(n, N, NP: tl.constexpr, BLOCK_N: tl.constexpr):
+    """For a kernel whose grid is (tiles of positions, B): its tile index,
+    its sample b, the descriptor rows (NP) with their mask, and its
+    positions (BLOCK_N) with their mask."""
+    pid_n = tl.program_id(0)
+    b = tl.program_id(1).to(tl.int64)
+    rows, mask_r = _span(0, n, NP)
+    offs_n, mask_n = _span(pid_n * BLOCK_N, N, BLOCK_N)
+    return pid_n, b, rows, mask_r, offs_n, mask_n
+
+
+@triton.jit
+def _cn_ptrs(base, offs_c, offs_n, s_c, s_n):
+    """Pointers of a (channels, positions) tile of a strided (C, N) view."""
+    return base + offs_c[:, None] * s_c + offs_n[None, :] * s_n
+
+
+@triton.jit
+def _store_output(acc, res_b, s_rc, s_rn, out_b, s_oc, s_on, offs_c, offs_n,
+                  mask, RESIDUAL: tl.constexpr, ACC: tl.constexpr):
+    """Store a (BC, BN) output tile, adding the residual tile first when
+    RESIDUAL (Y = D V + X forward, dX = ... + dY backward)."""
+    if RESIDUAL:
+        acc += tl.load(_cn_ptrs(res_b, offs_c, offs_n, s_rc, s_rn),
+                       mask=mask, other=0.0).to(ACC)
+    tl.store(_cn_ptrs(out_b, offs_c, offs_n, s_oc, s_on),
+             acc.to(out_b.dtype.element_ty), mask=mask)
+
+
+@triton.jit
 def project_kernel(x_ptr, w_ptr, proj_ptr, tmax_ptr, tsum_ptr, C, N, n,
                    sxb, sxc, sxn, swr, swc, NP: tl.constexpr,
                    BLOCK_N: tl.constexpr, BLOCK_C: tl.constexpr,
@@ -52,18 +89,13 @@ def project_kernel(x_ptr, w_ptr, proj_ptr, tmax_ptr, tsum_ptr, C, N, n,
     """[T; R] = W_theta_rho X for one tile of positions, stored in LOW, and
     each row's max and sum of exp(T - max) over the tile. Grid: (tiles,
     B)."""
-    pid_n = tl.program_id(0)
-    b = tl.program_id(1).to(tl.int64)
-    rows = tl.arange(0, NP)
-    mask_r = rows < n
-    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    mask_n = offs_n < N
+    pid_n, b, rows, mask_r, offs_n, mask_n = _position_tile(n, N, NP,
+                                                            BLOCK_N)
     x_b = x_ptr + b * sxb
     acc_t = tl.zeros((NP, BLOCK_N), dtype=ACC)
     acc_r = tl.zeros((NP, BLOCK_N), dtype=ACC)
     for c0 in range(0, C, BLOCK_C):
-        offs_c = c0 + tl.arange(0, BLOCK_C)
-        mask_c = offs_c < C
+        offs_c, mask_c = _span(c0, C, BLOCK_C)
         xt = tl.load(x_b + offs_c[:, None] * sxc + offs_n[None, :] * sxn,
                      mask=mask_c[:, None] & mask_n[None, :],
                      other=0.0).to(LOW)  # (BC, BN)
@@ -102,15 +134,13 @@ def pool_kernel(x_ptr, proj_ptr, lse_ptr, pooled_ptr, C, N, n, sxb, sxc, sxn,
     b = tl.program_id(2).to(tl.int64)
     rows = pid_r * BLOCK_R + tl.arange(0, BLOCK_R)
     mask_r = rows < n
-    offs_c = pid_c * BLOCK_C + tl.arange(0, BLOCK_C)
-    mask_c = offs_c < C
+    offs_c, mask_c = _span(pid_c * BLOCK_C, C, BLOCK_C)
     lse = tl.load(lse_ptr + b * n + rows, mask=mask_r, other=0.0)
     x_b = x_ptr + b * sxb
     proj_b = proj_ptr + b * 2 * n * N
     acc = tl.zeros((BLOCK_R, BLOCK_C), dtype=ACC)
     for n0 in range(0, N, BLOCK_N):
-        offs_n = n0 + tl.arange(0, BLOCK_N)
-        mask_n = offs_n < N
+        offs_n, mask_n = _span(n0, N, BLOCK_N)
         t = tl.load(proj_b + rows[:, None] * N + offs_n[None, :],
                     mask=mask_r[:, None] & mask_n[None, :],
                     other=float('-inf')).to(ACC)
@@ -131,30 +161,20 @@ def distribute_kernel(x_ptr, proj_ptr, bias_ptr, desc_ptr, out_ptr, C, N, n,
                       ACC: tl.constexpr, PREC: tl.constexpr):
     """Y = D V (+ X) for one tile of positions, all channels. Grid: (tiles,
     B)."""
-    pid_n = tl.program_id(0)
-    b = tl.program_id(1).to(tl.int64)
-    rows = tl.arange(0, NP)
-    mask_r = rows < n
-    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    mask_n = offs_n < N
+    pid_n, b, rows, mask_r, offs_n, mask_n = _position_tile(n, N, NP,
+                                                            BLOCK_N)
     v = _dist_tile(proj_ptr + b * 2 * n * N, bias_ptr, rows, offs_n, n, N,
                    ACC).to(LOW)  # (NP, BN)
     desc_b = desc_ptr + b * C * n
     for c0 in range(0, C, BLOCK_C):
-        offs_c = c0 + tl.arange(0, BLOCK_C)
-        mask_c = offs_c < C
+        offs_c, mask_c = _span(c0, C, BLOCK_C)
         d = tl.load(desc_b + offs_c[:, None] * n + rows[None, :],
                     mask=mask_c[:, None] & mask_r[None, :],
                     other=0.0)  # (BC, NP)
         y = tl.dot(d, v, input_precision=PREC, out_dtype=ACC)  # (BC, BN)
-        mask = mask_c[:, None] & mask_n[None, :]
-        if RESIDUAL:
-            y += tl.load(x_ptr + b * sxb + offs_c[:, None] * sxc +
-                         offs_n[None, :] * sxn, mask=mask,
-                         other=0.0).to(ACC)
-        tl.store(out_ptr + b * sob + offs_c[:, None] * soc +
-                 offs_n[None, :] * son, y.to(out_ptr.dtype.element_ty),
-                 mask=mask)
+        _store_output(y, x_ptr + b * sxb, sxc, sxn, out_ptr + b * sob, soc,
+                      son, offs_c, offs_n, mask_c[:, None] & mask_n[None, :],
+                      RESIDUAL, ACC)
 
 
 @triton.jit
@@ -169,13 +189,11 @@ def grad_desc_kernel(dy_ptr, proj_ptr, bias_ptr, part_ptr, C, N, n, sgb,
     b = tl.program_id(1).to(tl.int64)
     split = tl.program_id(2)
     rows = tl.arange(0, NP)
-    offs_c = pid_c * BLOCK_C + tl.arange(0, BLOCK_C)
-    mask_c = offs_c < C
+    offs_c, mask_c = _span(pid_c * BLOCK_C, C, BLOCK_C)
     proj_b = proj_ptr + b * 2 * n * N
     acc = tl.zeros((BLOCK_C, NP), dtype=ACC)
     for n0 in range(split * BLOCK_N, N, tl.num_programs(2) * BLOCK_N):
-        offs_n = n0 + tl.arange(0, BLOCK_N)
-        mask_n = offs_n < N
+        offs_n, mask_n = _span(n0, N, BLOCK_N)
         v = _dist_tile(proj_b, bias_ptr, rows, offs_n, n, N, ACC)
         g = tl.load(dy_ptr + b * sgb + offs_c[:, None] * sgc +
                     offs_n[None, :] * sgn,
@@ -200,12 +218,8 @@ def grad_x_kernel(x_ptr, dy_ptr, proj_ptr, lse_ptr, bias_ptr, desc_ptr,
     in LOW for the weight gradients, with each row's sum of dR (the gradient
     of b_rho); then dX = W_theta^T dT + W_rho^T dR + dU S (+ dY). Grid:
     (tiles, B)."""
-    pid_n = tl.program_id(0)
-    b = tl.program_id(1).to(tl.int64)
-    rows = tl.arange(0, NP)
-    mask_r = rows < n
-    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    mask_n = offs_n < N
+    pid_n, b, rows, mask_r, offs_n, mask_n = _position_tile(n, N, NP,
+                                                            BLOCK_N)
     mask_rn = mask_r[:, None] & mask_n[None, :]
     proj_b = proj_ptr + b * 2 * n * N
     desc_b = desc_ptr + b * C * n
@@ -214,20 +228,17 @@ def grad_x_kernel(x_ptr, dy_ptr, proj_ptr, lse_ptr, bias_ptr, desc_ptr,
     dv = tl.zeros((NP, BLOCK_N), dtype=ACC)
     ds = tl.zeros((NP, BLOCK_N), dtype=ACC)
     for c0 in range(0, C, BLOCK_C):
-        offs_c = c0 + tl.arange(0, BLOCK_C)
-        mask_c = offs_c < C
+        offs_c, mask_c = _span(c0, C, BLOCK_C)
         mask_rc = mask_r[:, None] & mask_c[None, :]
         mask_cn = mask_c[:, None] & mask_n[None, :]
         d_t = tl.load(desc_b + rows[:, None] + offs_c[None, :] * n,
                       mask=mask_rc, other=0.0)  # D^T: (NP, BC)
         du_t = tl.load(gpool_b + rows[:, None] + offs_c[None, :] * n,
                        mask=mask_rc, other=0.0)  # dU^T: (NP, BC)
-        g = tl.load(dy_ptr + b * sgb + offs_c[:, None] * sgc +
-                    offs_n[None, :] * sgn, mask=mask_cn,
-                    other=0.0).to(LOW)  # (BC, BN)
-        xt = tl.load(x_ptr + b * sxb + offs_c[:, None] * sxc +
-                     offs_n[None, :] * sxn, mask=mask_cn,
-                     other=0.0).to(LOW)  # (BC, BN)
+        g = tl.load(_cn_ptrs(dy_ptr + b * sgb, offs_c, offs_n, sgc, sgn),
+                    mask=mask_cn, other=0.0).to(LOW)  # (BC, BN)
+        xt = tl.load(_cn_ptrs(x_ptr + b * sxb, offs_c, offs_n, sxc, sxn),
+                     mask=mask_cn, other=0.0).to(LOW)  # (BC, BN)
         dv = tl.dot(d_t, g, dv, input_precision=PREC, out_dtype=ACC)
         ds = tl.dot(du_t, xt, ds, input_precision=PREC, out_dtype=ACC)
     dr = v * (dv - tl.sum(v * dv, axis=0)[None, :])
@@ -248,8 +259,7 @@ def grad_x_kernel(x_ptr, dy_ptr, proj_ptr, lse_ptr, bias_ptr, desc_ptr,
     tl.store(gbias_ptr + (b * tl.num_programs(0) + pid_n) * n + rows,
              tl.sum(tl.where(mask_rn, dr, 0.0), axis=1), mask=mask_r)
     for c0 in range(0, C, BLOCK_C):
-        offs_c = c0 + tl.arange(0, BLOCK_C)
-        mask_c = offs_c < C
+        offs_c, mask_c = _span(c0, C, BLOCK_C)
         mask_cr = mask_c[:, None] & mask_r[None, :]
         w_t = tl.load(w_ptr + offs_c[:, None] * swc + rows[None, :] * swr,
                       mask=mask_cr, other=0.0).to(LOW)  # W_theta^T: (BC, NP)
@@ -261,14 +271,9 @@ def grad_x_kernel(x_ptr, dy_ptr, proj_ptr, lse_ptr, bias_ptr, desc_ptr,
         acc = tl.dot(w_t, dt_low, input_precision=PREC, out_dtype=ACC)
         acc = tl.dot(w_r, dr_low, acc, input_precision=PREC, out_dtype=ACC)
         acc = tl.dot(du, s_low, acc, input_precision=PREC, out_dtype=ACC)
-        mask_cn = mask_c[:, None] & mask_n[None, :]
-        if RESIDUAL:
-            acc += tl.load(dy_ptr + b * sgb + offs_c[:, None] * sgc +
-                           offs_n[None, :] * sgn, mask=mask_cn,
-                           other=0.0).to(ACC)
-        tl.store(gx_ptr + b * sdb + offs_c[:, None] * sdc +
-                 offs_n[None, :] * sdn, acc.to(gx_ptr.dtype.element_ty),
-                 mask=mask_cn)
+        _store_output(acc, dy_ptr + b * sgb, sgc, sgn, gx_ptr + b * sdb, sdc,
+                      sdn, offs_c, offs_n, mask_c[:, None] & mask_n[None, :],
+                      RESIDUAL, ACC)
 
 
 @triton.jit
@@ -283,16 +288,14 @@ def grad_weight_kernel(gproj_ptr, x_ptr, part_ptr, B, C, N, n, sxb, sxc, sxn,
     group = tl.program_id(2)
     rows = pid_r * BLOCK_R + tl.arange(0, BLOCK_R)
     mask_r = rows < 2 * n
-    offs_c = pid_c * BLOCK_C + tl.arange(0, BLOCK_C)
-    mask_c = offs_c < C
+    offs_c, mask_c = _span(pid_c * BLOCK_C, C, BLOCK_C)
     acc = tl.zeros((BLOCK_R, BLOCK_C), dtype=ACC)
     for b in range(group, B, tl.num_programs(2)):
         b64 = tl.cast(b, tl.int64)
         gproj_b = gproj_ptr + b64 * 2 * n * N
         x_b = x_ptr + b64 * sxb
         for n0 in range(0, N, BLOCK_N):
-            offs_n = n0 + tl.arange(0, BLOCK_N)
-            mask_n = offs_n < N
+            offs_n, mask_n = _span(n0, N, BLOCK_N)
             gp = tl.load(gproj_b + rows[:, None] * N + offs_n[None, :],
                          mask=mask_r[:, None] & mask_n[None, :],
                          other=0.0)  # (BR, BN)

@@ -71,6 +71,12 @@ class _Checker:
             f'{_shown(value)}, expected {expected}')
 
     # ------------------------------------------------------------- kinds
+    def list_of(self, value: Any, length: int, path: Sequence,
+                what: str) -> None:
+        """``value`` must be a list of ``length`` ``what``."""
+        if not isinstance(value, list) or len(value) != length:
+            self.fail(path, value, f'a list of {length} {what}')
+
     def real(self, value: Any, path: Sequence) -> None:
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
@@ -199,11 +205,9 @@ class _Checker:
         if not isinstance(state, dict):
             self.fail(path, state, 'an optimizer state dict')
         groups = state.get('param_groups')
-        if (not isinstance(groups, list)
-                or len(groups) != len(template['param_groups'])):
-            self.fail([*path, 'param_groups'], groups,
-                      f'a list of {len(template["param_groups"])} '
-                      'parameter groups like this run\'s')
+        self.list_of(groups, len(template['param_groups']),
+                     [*path, 'param_groups'],
+                     'parameter groups like this run\'s')
         shapes: Dict[Any, torch.Size] = {}
         for g, (group, like, live) in enumerate(
                 zip(groups, template['param_groups'],
@@ -212,10 +216,8 @@ class _Checker:
             if not isinstance(group, dict):
                 self.fail(where, group, 'a dict')
             ids = group.get('params')
-            if (not isinstance(ids, list)
-                    or len(ids) != len(like['params'])):
-                self.fail([*where, 'params'], ids,
-                          f'a list of {len(like["params"])} parameter ids')
+            self.list_of(ids, len(like['params']), [*where, 'params'],
+                         'parameter ids')
             for j, i in enumerate(ids):
                 self.count(i, [*where, 'params', j])
             for key, value in group.items():
